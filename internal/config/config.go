@@ -1,0 +1,188 @@
+// Package config owns gwmcp's configuration: the plain Config value, its defaults, the table of
+// environment variables and flags that set it (with where each value came from), the .env
+// parser and validation. It never reads the process environment itself: cmd/gwmcp hands it the
+// environment, the .env file's contents and the flags that were set.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gwmcp/gwmcp/internal/secret"
+)
+
+// Transport is how MCP messages reach the server.
+type Transport string
+
+// The transports gwmcp serves.
+const (
+	TransportStdio Transport = "stdio"
+	TransportHTTP  Transport = "http"
+)
+
+// Config is the effective configuration. It is plain data: build it with Defaults or Load,
+// check it with Validate.
+type Config struct {
+	Transport Transport
+	Host      string
+	Port      int
+	// BaseURL is the public URL of the server, without a trailing slash; the MCP resource is
+	// BaseURL + "/mcp".
+	BaseURL   string
+	Stateless bool
+
+	CredentialsDir     string
+	SessionTimeout     time.Duration
+	MaxSessionLifetime time.Duration
+	EnhancedLogging    bool
+
+	EnableHTTPS     bool
+	SSLCertFile     string
+	SSLKeyFile      string
+	SecurityHeaders bool
+	CSPPolicy       string
+	HSTSMaxAge      int
+
+	// AllowedOrigins are browser origins, besides BaseURL's own (and loopback origins when
+	// the server itself is on loopback), that may call /mcp.
+	AllowedOrigins []string
+	// MaxRequestBytes bounds every request body.
+	MaxRequestBytes int64
+
+	GoogleClientID          string
+	GoogleClientSecret      secret.String
+	GoogleClientSecretsFile string
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Transport:          TransportStdio,
+		Host:               "127.0.0.1",
+		Port:               8002,
+		BaseURL:            "http://localhost:8002",
+		CredentialsDir:     "./credentials",
+		SessionTimeout:     60 * time.Minute,
+		MaxSessionLifetime: 24 * time.Hour,
+		SecurityHeaders:    true,
+		CSPPolicy:          DefaultCSP,
+		HSTSMaxAge:         31536000,
+		MaxRequestBytes:    4 << 20,
+	}
+}
+
+// DefaultCSP is the Content-Security-Policy sent with gwmcp's own pages.
+const DefaultCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// MCPResource is the canonical MCP resource identifier, BASE_URL/mcp.
+func (c Config) MCPResource() string { return c.BaseURL + "/mcp" }
+
+// Addr is the host:port the HTTP transport listens on.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// AuthConfigured reports whether a Google OAuth client is configured.
+func (c Config) AuthConfigured() bool {
+	return (c.GoogleClientID != "" && !c.GoogleClientSecret.IsZero()) || c.GoogleClientSecretsFile != ""
+}
+
+// IsLoopbackHost reports whether host (a name or an IP, without port) is a loopback address.
+func IsLoopbackHost(host string) bool {
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Validate checks the whole configuration, including rules that span several values. Its error
+// is one sentence naming the variable and what is allowed.
+func (c Config) Validate() error {
+	switch c.Transport {
+	case TransportStdio, TransportHTTP:
+	default:
+		return &Error{Var: "MCP_TRANSPORT", Value: string(c.Transport), Allowed: "stdio or http"}
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return &Error{Var: "SERVER_PORT", Value: strconv.Itoa(c.Port), Allowed: "a port number from 1 to 65535 (0 picks a free port)"}
+	}
+	if strings.TrimSpace(c.Host) == "" {
+		return &Error{Var: "SERVER_HOST", Value: c.Host, Allowed: "a host name or IP address to listen on"}
+	}
+	if err := validateBaseURL(c.BaseURL); err != nil {
+		return err
+	}
+	if c.SessionTimeout <= 0 {
+		return &Error{Var: "SESSION_TIMEOUT_MINUTES", Value: c.SessionTimeout.String(), Allowed: "a whole number of minutes of at least 1"}
+	}
+	if c.MaxSessionLifetime < c.SessionTimeout {
+		return &Error{Var: "MAX_SESSION_LIFETIME_HOURS", Value: c.MaxSessionLifetime.String(), Allowed: "a whole number of hours, at least as long as SESSION_TIMEOUT_MINUTES"}
+	}
+	if c.EnableHTTPS && (c.SSLCertFile == "" || c.SSLKeyFile == "") {
+		v := "SSL_CERT_FILE"
+		if c.SSLCertFile != "" {
+			v = "SSL_KEY_FILE"
+		}
+		return &Error{Var: v, Value: "", Allowed: "a PEM file path, required when ENABLE_HTTPS=true"}
+	}
+	if c.HSTSMaxAge < 0 {
+		return &Error{Var: "HSTS_MAX_AGE", Value: strconv.Itoa(c.HSTSMaxAge), Allowed: "a number of seconds of 0 or more"}
+	}
+	for _, o := range c.AllowedOrigins {
+		if err := validateOrigin(o); err != nil {
+			return &Error{Var: "MCP_ALLOWED_ORIGINS", Value: o, Allowed: "a comma-separated list of origins such as https://app.example.com (scheme, host and optional port; no path)"}
+		}
+	}
+	if c.MaxRequestBytes < 1024 {
+		return &Error{Var: "MCP_MAX_REQUEST_BYTES", Value: strconv.FormatInt(c.MaxRequestBytes, 10), Allowed: "a number of bytes of at least 1024"}
+	}
+	if (c.GoogleClientID == "") != c.GoogleClientSecret.IsZero() && c.GoogleClientSecretsFile == "" {
+		missing := "GOOGLE_CLIENT_SECRET"
+		if c.GoogleClientID == "" {
+			missing = "GOOGLE_CLIENT_ID"
+		}
+		return &Error{Var: missing, Value: "", Allowed: "set together with its pair (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET), or use GOOGLE_CLIENT_SECRETS_FILE"}
+	}
+	return nil
+}
+
+func validateBaseURL(raw string) error {
+	bad := &Error{Var: "BASE_URL", Value: raw, Allowed: "an absolute http:// or https:// URL such as http://localhost:8002, without query or fragment"}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.HasSuffix(raw, "#") || strings.HasSuffix(raw, "?") {
+		return bad
+	}
+	return nil
+}
+
+func validateOrigin(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("bad origin %q", raw)
+	}
+	return nil
+}
+
+// Error is a configuration value that is not allowed. Its message is one sentence naming the
+// variable and what is allowed.
+type Error struct {
+	Var     string // environment variable name
+	Flag    string // flag name, when the value came from a flag
+	Value   string // the offending value (never a secret's value)
+	Allowed string
+}
+
+func (e *Error) Error() string {
+	name := e.Var
+	if e.Flag != "" {
+		name = "--" + e.Flag + " (" + e.Var + ")"
+	}
+	if e.Value == "" {
+		return fmt.Sprintf("%s is missing or empty: use %s", name, e.Allowed)
+	}
+	return fmt.Sprintf("%s=%q is not allowed: use %s", name, e.Value, e.Allowed)
+}
