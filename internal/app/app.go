@@ -1,0 +1,196 @@
+// Package app is gwmcp's composition root: it builds every part from a Config, serves the MCP
+// transport the configuration asks for (stdio, or Streamable HTTP with its companion endpoints),
+// and shuts down gracefully. Nothing below it knows how the parts are put together.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/gwmcp/gwmcp/internal/config"
+	"github.com/gwmcp/gwmcp/internal/mcpserver"
+	"github.com/gwmcp/gwmcp/internal/tools"
+)
+
+// Options configure New. Only Config is required.
+type Options struct {
+	Config  config.Config
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// Stdin and Stdout carry the stdio transport (default os.Stdin and os.Stdout).
+	Stdin  io.ReadCloser
+	Stdout io.WriteCloser
+	// ShutdownTimeout bounds how long in-flight HTTP requests may take to finish after a
+	// shutdown begins (default 25 s).
+	ShutdownTimeout time.Duration
+	// Rand is the source of session ids (default crypto/rand).
+	Rand io.Reader
+	// Tools are extra tools to offer besides gwmcp's own (tests use it for probes).
+	Tools *tools.Registry
+}
+
+// App is a configured gwmcp server.
+type App struct {
+	opts  Options
+	log   *slog.Logger
+	mcp   *mcp.Server
+	ready atomic.Bool
+
+	// streamsCtx is cancelled when a shutdown begins, which ends the long-lived SSE streams
+	// (GET /mcp) that would otherwise keep the drain waiting.
+	streamsCtx    context.Context
+	cancelStreams context.CancelFunc
+	handler       http.Handler
+}
+
+// New builds the application from its options.
+func New(o Options) (*App, error) {
+	if err := o.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 25 * time.Second
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Tools == nil {
+		o.Tools = tools.NewRegistry()
+	}
+	if o.Version == "" {
+		o.Version = "devel"
+	}
+	a := &App{opts: o, log: o.Logger}
+	a.streamsCtx, a.cancelStreams = context.WithCancel(context.Background())
+	a.mcp = mcpserver.New(mcpserver.Options{
+		Version:   o.Version,
+		Config:    o.Config,
+		Tools:     tools.NewRegistry(),
+		Logger:    o.Logger,
+		Now:       o.Now,
+		SessionID: a.newSessionID,
+	})
+	a.handler = a.routes()
+	return a, nil
+}
+
+// MCPServer is the MCP server the transports serve.
+func (a *App) MCPServer() *mcp.Server { return a.mcp }
+
+// Handler is the HTTP handler of the http transport (every endpoint).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Ready reports whether the HTTP transport is accepting work.
+func (a *App) Ready() bool { return a.ready.Load() }
+
+// Run serves the configured transport until ctx is cancelled (or, on stdio, the client
+// closes its end), then shuts down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	cfg := a.opts.Config
+	if cfg.Transport == config.TransportStdio {
+		a.log.Info("serving MCP on stdio", "version", a.opts.Version)
+		err := a.mcp.Run(ctx, &mcp.IOTransport{Reader: a.opts.Stdin, Writer: a.opts.Stdout})
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("stdio transport: %w", err)
+		}
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listening on %s (SERVER_HOST, SERVER_PORT): %w", cfg.Addr(), err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// Serve serves HTTP on ln until ctx is cancelled. On cancellation /ready turns 503, open SSE
+// streams are ended, in-flight requests may finish within ShutdownTimeout, and then the
+// listener closes.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := a.opts.Config
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
+	}
+	scheme := "http"
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.EnableHTTPS {
+			scheme = "https"
+			err = srv.ServeTLS(ln, cfg.SSLCertFile, cfg.SSLKeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		errc <- err
+	}()
+	a.ready.Store(true)
+	a.log.Info("serving MCP over Streamable HTTP", "listen", scheme+"://"+ln.Addr().String(),
+		"mcp", cfg.MCPResource(), "stateless", cfg.Stateless, "version", a.opts.Version)
+	if !cfg.AuthConfigured() {
+		a.log.Warn("NO AUTHENTICATION: no Google OAuth client is configured, so anyone who can reach " +
+			ln.Addr().String() + " can use this server; keep it on a loopback address")
+	}
+
+	select {
+	case err := <-errc:
+		a.ready.Store(false)
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: draining in-flight requests", "timeout", a.opts.ShutdownTimeout)
+	a.ready.Store(false)
+	a.cancelStreams()
+	sctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("graceful shutdown did not finish in %s: %w", a.opts.ShutdownTimeout, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	a.log.Info("shutdown complete")
+	return nil
+}
+
+// newSessionID returns a 256-bit random session id.
+func (a *App) newSessionID() string {
+	var b [32]byte
+	if _, err := io.ReadFull(a.opts.Rand, b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; an injected reader that does is a
+		// test bug, and an empty id would be worse than stopping.
+		panic(fmt.Sprintf("session id randomness failed: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

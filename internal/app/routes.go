@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/gwmcp/gwmcp/internal/httpguard"
+)
+
+// Write deadlines: the server default suits small JSON endpoints; a POST to /mcp may run a
+// long tool call and gets toolCallTimeout; a GET /mcp SSE stream has none (it ends with its
+// session or at shutdown).
+const (
+	writeTimeout    = 30 * time.Second
+	toolCallTimeout = 10 * time.Minute
+)
+
+func (a *App) routes() http.Handler {
+	cfg := a.opts.Config
+	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return a.mcp }, &mcp.StreamableHTTPOptions{
+		Stateless:      cfg.Stateless,
+		SessionTimeout: cfg.SessionTimeout,
+		Logger:         a.log,
+		// httpguard's OriginPolicy does the DNS-rebinding check, and also accepts BASE_URL's
+		// host for a reverse proxy on the same machine.
+		DisableLocalhostProtection: true,
+		MaxRequestBodyBytes:        cfg.MaxRequestBytes,
+	})
+	policy := httpguard.NewOriginPolicy(cfg.BaseURL, cfg.AllowedOrigins)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", a.health)
+	mux.HandleFunc("GET /ready", a.readiness)
+	mux.Handle("/mcp", policy.Middleware(a.log, a.mcpDeadlines(mcpHandler)))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpguard.WriteJSONError(w, http.StatusNotFound, "not_found", "Not found")
+	})
+
+	var h http.Handler = mux
+	h = httpguard.LimitBody(cfg.MaxRequestBytes, h)
+	h = httpguard.Headers{Enabled: cfg.SecurityHeaders, CSP: cfg.CSPPolicy, HSTSMaxAge: cfg.HSTSMaxAge, TLS: cfg.EnableHTTPS}.Middleware(h)
+	h = httpguard.AccessLog(a.log, h)
+	h = httpguard.Recover(a.log, h)
+	return h
+}
+
+// mcpDeadlines sets per-request write deadlines and ties GET streams to the shutdown.
+func (a *App) mcpDeadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		switch r.Method {
+		case http.MethodGet:
+			_ = rc.SetWriteDeadline(time.Time{})
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(a.streamsCtx, cancel)
+			defer stop()
+			r = r.WithContext(ctx)
+		case http.MethodPost:
+			_ = rc.SetWriteDeadline(time.Now().Add(toolCallTimeout))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *App) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": a.opts.Version})
+}
+
+func (a *App) readiness(w http.ResponseWriter, _ *http.Request) {
+	if !a.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,30 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// StatusURI is the resource holding the server status.
+const StatusURI = "gwmcp://server/status"
+
+var statusResource = &mcp.Resource{
+	URI:         StatusURI,
+	Name:        "server-status",
+	Title:       "gwmcp server status",
+	Description: "Version, transport, uptime, configuration summary (no secrets) and enabled Google services, as JSON.",
+	MIMEType:    "application/json",
+}
+
+func (s *status) readStatus(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	body, err := json.MarshalIndent(s.snapshot(), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding status: %w", err)
+	}
+	return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{
+		URI: req.Params.URI, MIMEType: "application/json", Text: string(body),
+	}}}, nil
+}
