@@ -49,10 +49,13 @@ type App struct {
 	mcp   *mcp.Server
 	ready atomic.Bool
 
-	// streamsCtx is cancelled when a shutdown begins, which ends the long-lived SSE streams
-	// (GET /mcp) that would otherwise keep the drain waiting.
+	// streamsCtx is cancelled once the in-flight requests have drained during a shutdown,
+	// which ends the long-lived SSE streams (GET /mcp) that would otherwise keep the drain
+	// waiting. Ending them earlier would make clients drop the session, and with it the
+	// answers still being computed.
 	streamsCtx    context.Context
 	cancelStreams context.CancelFunc
+	inflight      atomic.Int64 // MCP requests other than SSE streams
 	handler       http.Handler
 }
 
@@ -90,7 +93,7 @@ func New(o Options) (*App, error) {
 	a.mcp = mcpserver.New(mcpserver.Options{
 		Version:   o.Version,
 		Config:    o.Config,
-		Tools:     tools.NewRegistry(),
+		Tools:     o.Tools,
 		Logger:    o.Logger,
 		Now:       o.Now,
 		SessionID: a.newSessionID,
@@ -169,9 +172,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("shutting down: draining in-flight requests", "timeout", a.opts.ShutdownTimeout)
 	a.ready.Store(false)
-	a.cancelStreams()
 	sctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
 	defer cancel()
+	go a.endStreamsWhenDrained(sctx)
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		_ = srv.Close()
@@ -182,6 +185,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("shutdown complete")
 	return nil
+}
+
+// endStreamsWhenDrained waits until no MCP request is in flight (or ctx ends), then ends the
+// SSE streams so the server's drain can complete.
+func (a *App) endStreamsWhenDrained(ctx context.Context) {
+	defer a.cancelStreams()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for a.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // newSessionID returns a 256-bit random session id.

@@ -60,8 +60,12 @@ func (a *App) mcpDeadlines(next http.Handler) http.Handler {
 			stop := context.AfterFunc(a.streamsCtx, cancel)
 			defer stop()
 			r = r.WithContext(ctx)
-		case http.MethodPost:
-			_ = rc.SetWriteDeadline(time.Now().Add(toolCallTimeout))
+		default:
+			a.inflight.Add(1)
+			defer a.inflight.Add(-1)
+			if r.Method == http.MethodPost {
+				_ = rc.SetWriteDeadline(time.Now().Add(toolCallTimeout))
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
