@@ -66,6 +66,8 @@ type Sandbox struct {
 	grants      map[grantKey]*grantRecord
 	failures    map[Endpoint][]Failure
 	stats       Stats
+
+	apiFail apiFailures
 }
 
 // New builds a Sandbox from opts. It fails only when an account or client in
@@ -127,6 +129,7 @@ func New(opts Options) (*Sandbox, error) {
 	s.pages = newPages()
 	s.mux = http.NewServeMux()
 	s.routeOIDC(s.mux)
+	s.routeWorkspace(s.mux)
 	return s, nil
 }
 
