@@ -47,7 +47,7 @@ func New(o Options) *mcp.Server {
 	if o.Tools == nil {
 		o.Tools = tools.NewRegistry()
 	}
-	st := &status{opts: o}
+	st := &status{opts: o, logs: tools.NewClientLogs(o.Logger, "gwmcp")}
 	// health_check joins the caller's registry so prompts and listings see one set of tools.
 	if !o.Tools.Has(healthCheckName) {
 		tools.Add(o.Tools, healthCheckTool, tools.Spec{}, st.healthCheck)
@@ -65,7 +65,14 @@ func New(o Options) *mcp.Server {
 		},
 		GetSessionID: o.SessionID,
 	})
+	s.AddReceivingMiddleware(st.logs.Middleware)
 	o.Tools.Install(s)
+	// The registry is complete once installed: what status reports about it is fixed.
+	st.services = o.Tools.Services()
+	if st.services == nil {
+		st.services = []string{}
+	}
+	st.toolCount = len(o.Tools.Names())
 	s.AddResource(statusResource, st.readStatus)
 	addPrompts(s, o.Tools)
 	return s
@@ -73,7 +80,12 @@ func New(o Options) *mcp.Server {
 
 // status produces the server's self-description, shared by health_check and the status
 // resource.
-type status struct{ opts Options }
+type status struct {
+	opts      Options
+	logs      *tools.ClientLogs
+	services  []string
+	toolCount int
+}
 
 // Status is what health_check returns and gwmcp://server/status contains.
 type Status struct {
@@ -89,10 +101,6 @@ type Status struct {
 
 func (s *status) snapshot() Status {
 	up := s.opts.Now().Sub(s.opts.StartedAt).Truncate(time.Second)
-	services := s.opts.Tools.Services()
-	if services == nil {
-		services = []string{}
-	}
 	return Status{
 		Status:          "ok",
 		Version:         s.opts.Version,
@@ -100,8 +108,8 @@ func (s *status) snapshot() Status {
 		UptimeSeconds:   int64(up / time.Second),
 		Uptime:          up.String(),
 		Config:          s.opts.Config.Summarize(),
-		EnabledServices: services,
-		Tools:           len(s.opts.Tools.Names()),
+		EnabledServices: s.services,
+		Tools:           s.toolCount,
 	}
 }
 
@@ -124,6 +132,6 @@ type healthCheckInput struct{}
 
 func (s *status) healthCheck(ctx context.Context, req *mcp.CallToolRequest, _ healthCheckInput) (*mcp.CallToolResult, Status, error) {
 	st := s.snapshot()
-	tools.ClientLogger(s.opts.Logger, req.Session, "gwmcp").DebugContext(ctx, "health check", "uptime", st.Uptime)
+	s.logs.For(req.Session).DebugContext(ctx, "health check", "uptime", st.Uptime)
 	return nil, st, nil
 }
