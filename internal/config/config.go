@@ -5,9 +5,11 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +58,20 @@ type Config struct {
 	GoogleClientID          string
 	GoogleClientSecret      secret.String
 	GoogleClientSecretsFile string
+
+	// CredentialMode is one of StorageModes.
+	CredentialMode string
+	// CredentialMigration moves credentials kept in another mode to CredentialMode at start.
+	CredentialMigration bool
+	// AuthEncryptionKey, when set, replaces the key file (base64 of 32 bytes).
+	AuthEncryptionKey secret.String
+	// StoreURL selects the key-value store: empty for the embedded store under
+	// CredentialsDir, redis:// or rediss:// for a shared Redis.
+	StoreURL secret.String
 }
+
+// StorageModes are the values CREDENTIAL_STORAGE_MODE accepts.
+var StorageModes = []string{"FILE_ENCRYPTED", "FILE_PLAINTEXT", "MEMORY_ONLY", "MEMORY_WITH_BACKUP"}
 
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
@@ -72,6 +87,7 @@ func Defaults() Config {
 		CSPPolicy:          DefaultCSP,
 		HSTSMaxAge:         31536000,
 		MaxRequestBytes:    4 << 20,
+		CredentialMode:     "FILE_ENCRYPTED",
 	}
 }
 
@@ -140,6 +156,15 @@ func (c Config) Validate() error {
 	if c.MaxRequestBytes < 1024 {
 		return &Error{Var: "MCP_MAX_REQUEST_BYTES", Value: strconv.FormatInt(c.MaxRequestBytes, 10), Allowed: "a number of bytes of at least 1024"}
 	}
+	if !slices.Contains(StorageModes, c.CredentialMode) {
+		return &Error{Var: "CREDENTIAL_STORAGE_MODE", Value: c.CredentialMode, Allowed: strings.Join(StorageModes, ", ")}
+	}
+	if err := validateStoreURL(c.StoreURL.Reveal()); err != nil {
+		return err
+	}
+	if k := c.AuthEncryptionKey.Reveal(); k != "" && !isBase64Key(k) {
+		return &Error{Var: "AUTH_ENCRYPTION_KEY", Value: secret.Redacted, Allowed: "the base64 encoding of exactly 32 random bytes (for example: openssl rand -base64 32)"}
+	}
 	if (c.GoogleClientID == "") != c.GoogleClientSecret.IsZero() && c.GoogleClientSecretsFile == "" {
 		missing := "GOOGLE_CLIENT_SECRET"
 		if c.GoogleClientID == "" {
@@ -157,6 +182,40 @@ func validateBaseURL(raw string) error {
 		return bad
 	}
 	return nil
+}
+
+func validateStoreURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	bad := &Error{Var: "STORE_URL", Value: RedactURL(raw), Allowed: "empty for the embedded store, or redis://[user:password@]host:port/db (rediss:// for TLS)"}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return bad
+	}
+	return nil
+}
+
+// RedactURL hides the password of a URL for display; an unparsable URL is hidden whole.
+func RedactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return secret.Redacted
+	}
+	return u.Redacted()
+}
+
+func isBase64Key(v string) bool {
+	v = strings.TrimSpace(v)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && len(b) == 32 {
+			return true
+		}
+	}
+	return false
 }
 
 func validateOrigin(raw string) error {

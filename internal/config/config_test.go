@@ -110,6 +110,12 @@ func TestValidationErrors(t *testing.T) {
 		{"max body", Sources{Env: map[string]string{"MCP_MAX_REQUEST_BYTES": "10"}}, "MCP_MAX_REQUEST_BYTES", "at least 1024"},
 		{"client id without secret", Sources{Env: map[string]string{"GOOGLE_CLIENT_ID": "x"}}, "GOOGLE_CLIENT_SECRET", "set together"},
 		{"secret without id", Sources{Env: map[string]string{"GOOGLE_CLIENT_SECRET": "s3cr3t-value"}}, "GOOGLE_CLIENT_ID", "set together"},
+		{"storage mode", Sources{Env: map[string]string{"CREDENTIAL_STORAGE_MODE": "CLOUD"}}, "CREDENTIAL_STORAGE_MODE", "FILE_ENCRYPTED, FILE_PLAINTEXT, MEMORY_ONLY, MEMORY_WITH_BACKUP"},
+		{"migration", Sources{Env: map[string]string{"CREDENTIAL_MIGRATION": "later"}}, "CREDENTIAL_MIGRATION", "true or false"},
+		{"store url scheme", Sources{Env: map[string]string{"STORE_URL": "postgres://u:s3cr3t-value@db/x"}}, "STORE_URL", "redis://"},
+		{"store url host", Sources{Env: map[string]string{"STORE_URL": "redis://"}}, "STORE_URL", "redis://"},
+		{"encryption key short", Sources{Env: map[string]string{"AUTH_ENCRYPTION_KEY": "czNjcjN0LXZhbHVl"}}, "AUTH_ENCRYPTION_KEY", "exactly 32"},
+		{"encryption key not base64", Sources{Env: map[string]string{"AUTH_ENCRYPTION_KEY": "s3cr3t-value!!"}}, "AUTH_ENCRYPTION_KEY", "exactly 32"},
 		{"fastmcp auth", Sources{Env: map[string]string{"FASTMCP_SERVER_AUTH": "GITHUB"}}, "FASTMCP_SERVER_AUTH", "GOOGLE"},
 	}
 	for _, tt := range tests {
@@ -155,6 +161,22 @@ func TestParseDotEnv(t *testing.T) {
 	}
 	if _, err := ParseDotEnv([]byte("SECRET=\"hunter2")); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error must not echo the value: %v", err)
+	}
+}
+
+func TestStorageSettings(t *testing.T) {
+	eff, err := Load(Sources{Env: map[string]string{"CREDENTIAL_STORAGE_MODE": "memory_with_backup",
+		"STORE_URL": "redis://user:pa55word@127.0.0.1:6379/2", "AUTH_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eff.Config.CredentialMode != "MEMORY_WITH_BACKUP" || eff.Config.StoreURL.Reveal() == "" {
+		t.Errorf("config = %+v", eff.Config)
+	}
+	for _, v := range eff.Values {
+		if strings.Contains(v.Value, "pa55word") || strings.Contains(v.Value, "AAECAwQF") {
+			t.Errorf("%s shows a secret: %q", v.Var.Name, v.Value)
+		}
 	}
 }
 

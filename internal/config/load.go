@@ -152,6 +152,18 @@ func Vars() []Var {
 		{Name: "GOOGLE_CLIENT_SECRETS_FILE", Doc: "client_secret.json downloaded from Google Cloud (instead of id and secret)",
 			set: func(c *Config, v string) error { c.GoogleClientSecretsFile = v; return nil },
 			get: func(c Config) string { return c.GoogleClientSecretsFile }},
+		{Name: "CREDENTIAL_STORAGE_MODE", Doc: "FILE_ENCRYPTED, FILE_PLAINTEXT, MEMORY_ONLY or MEMORY_WITH_BACKUP",
+			set: func(c *Config, v string) error { c.CredentialMode = strings.ToUpper(strings.TrimSpace(v)); return nil },
+			get: func(c Config) string { return c.CredentialMode }},
+		{Name: "CREDENTIAL_MIGRATION", Doc: "at start, move credentials kept in another mode to CREDENTIAL_STORAGE_MODE",
+			set: func(c *Config, v string) error { return setBool(&c.CredentialMigration, v) },
+			get: func(c Config) string { return strconv.FormatBool(c.CredentialMigration) }},
+		{Name: "AUTH_ENCRYPTION_KEY", Secret: true, Doc: "base64 of a 32-byte key, instead of CREDENTIALS_DIR/.auth_encryption_key",
+			set: func(c *Config, v string) error { c.AuthEncryptionKey = secret.New(v); return nil },
+			get: func(c Config) string { return c.AuthEncryptionKey.String() }},
+		{Name: "STORE_URL", Doc: "empty: embedded store under CREDENTIALS_DIR; redis://host:port/db: shared store for replicas",
+			set: func(c *Config, v string) error { c.StoreURL = secret.New(strings.TrimSpace(v)); return nil },
+			get: func(c Config) string { return RedactURL(c.StoreURL.Reveal()) }},
 		{Name: "FASTMCP_SERVER_AUTH", Doc: "GOOGLE to read the FASTMCP_SERVER_AUTH_GOOGLE_* aliases (compatibility)",
 			set: func(c *Config, v string) error {
 				if v != "" && !strings.EqualFold(v, "GOOGLE") {
