@@ -137,7 +137,7 @@ func TestHTTPEndToEnd(t *testing.T) {
 		t.Fatalf("initialize over HTTP: %v", err)
 	}
 	if _, err := cs.ListTools(ctx, nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("tools/list: %v (stderr: %s)", err, stderr.String())
 	}
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "health_check"})
 	if err != nil || res.IsError {

@@ -62,11 +62,12 @@ func newServeCmd(e env) *cobra.Command {
 			}
 			cfg := eff.Config
 			log := app.NewLogger(e.stderr, app.LogOptions{JSON: !isTerminal(e.stderr), Debug: cfg.EnhancedLogging})
-			a, err := app.New(app.Options{Config: cfg, Version: versionString(), Logger: log, Stdin: e.stdin})
+			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Version: versionString(), Logger: log, Stdin: e.stdin})
 			if err != nil {
 				return err
 			}
-			return a.Run(cmd.Context())
+			err = a.Run(cmd.Context())
+			return errors.Join(err, a.Close())
 		},
 	}
 	addServerFlags(cmd.Flags())

@@ -40,14 +40,17 @@ type Options struct {
 	Rand io.Reader
 	// Tools are extra tools to offer besides gwmcp's own (tests use it for probes).
 	Tools *tools.Registry
+	// Storage, when set, is used instead of opening the configured storage (tests).
+	Storage *Storage
 }
 
 // App is a configured gwmcp server.
 type App struct {
-	opts  Options
-	log   *slog.Logger
-	mcp   *mcp.Server
-	ready atomic.Bool
+	opts    Options
+	log     *slog.Logger
+	mcp     *mcp.Server
+	ready   atomic.Bool
+	storage *Storage
 
 	// streamsCtx is cancelled once the in-flight requests have drained during a shutdown,
 	// which ends the long-lived SSE streams (GET /mcp) that would otherwise keep the drain
@@ -59,8 +62,8 @@ type App struct {
 	handler       http.Handler
 }
 
-// New builds the application from its options.
-func New(o Options) (*App, error) {
+// New builds the application from its options and opens its storage; Close releases it.
+func New(ctx context.Context, o Options) (*App, error) {
 	if err := o.Config.Validate(); err != nil {
 		return nil, err
 	}
@@ -88,7 +91,20 @@ func New(o Options) (*App, error) {
 	if o.Version == "" {
 		o.Version = "devel"
 	}
-	a := &App{opts: o, log: o.Logger}
+	a := &App{opts: o, log: o.Logger, storage: o.Storage}
+	if a.storage == nil {
+		kv := "auto"
+		if o.Config.Transport == config.TransportStdio && o.Config.StoreURL.IsZero() {
+			// On the desktop two clients may each start gwmcp on one directory; server
+			// state (sessions, grants) matters only to the HTTP transport.
+			kv = "memory"
+		}
+		st, err := OpenStorage(ctx, o.Config, StorageOptions{KV: kv, Now: o.Now, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		a.storage = st
+	}
 	a.streamsCtx, a.cancelStreams = context.WithCancel(context.Background())
 	a.mcp = mcpserver.New(mcpserver.Options{
 		Version:   o.Version,
@@ -101,6 +117,17 @@ func New(o Options) (*App, error) {
 	a.handler = a.routes()
 	return a, nil
 }
+
+// Close releases the storage. Call it after Run returns.
+func (a *App) Close() error {
+	if a.opts.Storage != nil {
+		return nil // the caller owns storage it passed in
+	}
+	return a.storage.Close()
+}
+
+// Storage is the application's storage.
+func (a *App) Storage() *Storage { return a.storage }
 
 // MCPServer is the MCP server the transports serve.
 func (a *App) MCPServer() *mcp.Server { return a.mcp }

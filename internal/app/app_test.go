@@ -48,10 +48,11 @@ func startHTTP(t *testing.T, cfg config.Config, o Options) *server {
 	if o.Logger == nil {
 		o.Logger = NewLogger(io.Discard, LogOptions{})
 	}
-	a, err := New(o)
+	a, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { a.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{app: a, url: cfg.BaseURL, done: make(chan error, 1), stop: cancel}
 	go func() { s.done <- a.Serve(ctx, ln) }()
@@ -124,10 +125,11 @@ func TestSessionIDsAre256Bit(t *testing.T) {
 
 func TestHealthAndReady(t *testing.T) {
 	cfg := httpConfig(t)
-	a, err := New(Options{Config: cfg})
+	a, err := New(context.Background(), Options{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer a.Close()
 	get := func(path string) int {
 		req, _ := http.NewRequest(http.MethodGet, path, nil)
 		rec := newRecorder()
@@ -325,10 +327,11 @@ func TestStdioTransport(t *testing.T) {
 	// Drive the real stdio path through pipes.
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	a, err := New(Options{Config: cfg, Stdin: inR, Stdout: outW})
+	a, err := New(context.Background(), Options{Config: cfg, Stdin: inR, Stdout: outW})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer a.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

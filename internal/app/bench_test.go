@@ -47,10 +47,11 @@ func benchCalls(b *testing.B, handler http.Handler, tool string) {
 func BenchmarkHealthCheckHTTP(b *testing.B) {
 	cfg := httpConfig(&testing.T{})
 	cfg.CredentialsDir = b.TempDir()
-	a, err := New(Options{Config: cfg, Logger: NewLogger(io.Discard, LogOptions{})})
+	a, err := New(context.Background(), Options{Config: cfg, Logger: NewLogger(io.Discard, LogOptions{})})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer a.Close()
 	benchCalls(b, a.Handler(), "health_check")
 }
 

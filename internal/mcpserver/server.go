@@ -65,7 +65,8 @@ func New(o Options) *mcp.Server {
 		},
 		GetSessionID: o.SessionID,
 	})
-	s.AddReceivingMiddleware(st.logs.Middleware)
+	// Recover is outermost so a panic anywhere, middleware included, is answered.
+	s.AddReceivingMiddleware(tools.Recover(o.Logger), st.logs.Middleware)
 	o.Tools.Install(s)
 	// The registry is complete once installed: what status reports about it is fixed.
 	st.services = o.Tools.Services()

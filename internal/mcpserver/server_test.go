@@ -223,3 +223,27 @@ func TestPromptsFollowEnabledTools(t *testing.T) {
 		t.Errorf("status with gmail tools = %+v", st)
 	}
 }
+
+// TestPanickingToolDoesNotKillTheServer: the tool answers with a tool error and the session
+// keeps working.
+func TestPanickingToolDoesNotKillTheServer(t *testing.T) {
+	reg := tools.NewRegistry()
+	tools.Add(reg, &mcp.Tool{Name: "boom"}, tools.Spec{}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, struct{}, error) {
+		panic("kaboom")
+	})
+	cs := connect(t, reg, nil)
+	ctx := context.Background()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "boom"})
+	if err != nil || !res.IsError {
+		t.Fatalf("panicking tool: %v %+v", err, res)
+	}
+	if text := res.Content[0].(*mcp.TextContent).Text; strings.Contains(text, "kaboom") || strings.Contains(text, "goroutine") {
+		t.Errorf("tool error leaks the panic: %q", text)
+	}
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "health_check"}); err != nil {
+		t.Errorf("session broken after a panic: %v", err)
+	}
+	if _, err := cs.ListTools(ctx, nil); err != nil {
+		t.Errorf("tools/list (no params) after a panic: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -80,7 +81,7 @@ func (c *ClientLogs) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
 				side.levelSet.Store(true)
 			}
 		}
-		if p := req.GetParams(); p != nil {
+		if p := req.GetParams(); !isNil(p) {
 			if meta := p.GetMeta(); meta != nil {
 				if v, ok := meta[mcp.MetaKeyLogLevel].(string); ok {
 					l, known := mcpLevels[mcp.LoggingLevel(v)]
@@ -90,6 +91,15 @@ func (c *ClientLogs) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		return next(ctx, method, req)
 	}
+}
+
+// isNil reports whether p is nil or a typed nil pointer (requests without params carry one).
+func isNil(p mcp.Params) bool {
+	if p == nil {
+		return true
+	}
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 type levelChoice struct {
