@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/gwmcp/gwmcp/internal/config"
 )
 
 // binary is the gwmcp binary built once for the tests that run it as a real process.
@@ -247,5 +249,21 @@ func TestVersionCommand(t *testing.T) {
 	out, err := command(t, cleanEnv(t), "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "gwmcp v0.0.0-test (go") {
 		t.Errorf("version: %v %q", err, out)
+	}
+}
+
+// TestReadmeDocumentsEveryVariable keeps the README's configuration table true.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Vars() {
+		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+			t.Errorf("README.md does not document %s", v.Name)
+		}
+	}
+	if !strings.Contains(string(readme), "go test -race ./...") {
+		t.Error("README.md does not give the test command")
 	}
 }
