@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/authserver": {"internal/authserver/...", "internal/store", "internal/secret", "internal/scopes",
 		"internal/upstream", "internal/httpguard"},
 	"internal/authserver/cimd": {"internal/secret"},
+	"internal/identity":        {"internal/store", "internal/credentials", "internal/secret", "internal/scopes"},
 	"internal/tools":           {"internal/scopes", "internal/secret"},
 	"internal/mcpserver":       {"internal/tools", "internal/config", "internal/secret"},
 	"internal/archtest":        {},
