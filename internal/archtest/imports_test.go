@@ -39,9 +39,12 @@ var allowed = map[string][]string{
 		"internal/upstream", "internal/httpguard"},
 	"internal/authserver/cimd": {"internal/secret"},
 	"internal/identity":        {"internal/store", "internal/credentials", "internal/secret", "internal/scopes"},
-	"internal/tools":           {"internal/scopes", "internal/secret"},
-	"internal/mcpserver":       {"internal/tools", "internal/config", "internal/secret"},
-	"internal/archtest":        {},
+	"internal/tools":           {"internal/identity", "internal/workspace", "internal/scopes", "internal/secret"},
+	// The harness tool packages test with: real packages only, never the composition root.
+	"internal/tools/toolstest": {"internal/tools", "internal/identity", "internal/workspace", "internal/credentials",
+		"internal/sandbox", "internal/scopes", "internal/secret", "internal/store/memory", "internal/upstream"},
+	"internal/mcpserver": {"internal/tools", "internal/config", "internal/secret"},
+	"internal/archtest":  {},
 	// The composition root may import everything below it.
 	"internal/app": {"internal/..."},
 }

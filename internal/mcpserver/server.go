@@ -24,6 +24,8 @@ type Options struct {
 	StartedAt time.Time        // defaults to Now() at New
 	// SessionID makes Streamable HTTP session ids (default: the SDK's).
 	SessionID func() string
+	// Filter selects the tools offered (tier, services, read-only, disabled).
+	Filter tools.Filter
 }
 
 // Instructions tell a model how to use the server.
@@ -67,15 +69,15 @@ func New(o Options) *mcp.Server {
 	})
 	// Recover is outermost so a panic anywhere, middleware included, is answered.
 	s.AddReceivingMiddleware(tools.Recover(o.Logger), st.logs.Middleware)
-	o.Tools.Install(s)
-	// The registry is complete once installed: what status reports about it is fixed.
-	st.services = o.Tools.Services()
+	installed := o.Tools.Install(s, o.Filter)
+	// What status reports about the tools is fixed once they are installed.
+	st.services = installed.Services()
 	if st.services == nil {
 		st.services = []string{}
 	}
-	st.toolCount = len(o.Tools.Names())
+	st.toolCount = len(installed.Names())
 	s.AddResource(statusResource, st.readStatus)
-	addPrompts(s, o.Tools)
+	addPrompts(s, installed)
 	return s
 }
 

@@ -36,3 +36,6 @@ func Recover(log *slog.Logger) mcp.Middleware {
 		}
 	}
 }
+
+// DiscardLogger is a logger that writes nothing (tests and defaults).
+func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -7,7 +7,9 @@
 package tools
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -19,10 +21,68 @@ type Spec struct {
 	Service string
 	// Scopes are the Google OAuth scope URLs the tool needs.
 	Scopes []string
+	// Tier is the smallest tool tier that offers the tool.
+	Tier Tier
+}
+
+// Tier is a tool surface size: core keeps tools/list small, complete offers everything.
+type Tier int
+
+// The tiers, smallest first. The zero value is Core.
+const (
+	Core Tier = iota
+	Extended
+	Complete
+)
+
+var tierNames = []string{"core", "extended", "complete"}
+
+func (t Tier) String() string {
+	if t < 0 || int(t) >= len(tierNames) {
+		return "unknown"
+	}
+	return tierNames[t]
+}
+
+// ParseTier reads core, extended or complete.
+func ParseTier(s string) (Tier, error) {
+	for i, n := range tierNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Tier(i), nil
+		}
+	}
+	return 0, fmt.Errorf("tool tier %q is not one of core, extended, complete", s)
+}
+
+// Filter selects which registered tools a server offers. The zero value offers every
+// core tool.
+type Filter struct {
+	Tier Tier
+	// Services, if not empty, keeps only tools of these Google services (gwmcp's own tools
+	// are always kept).
+	Services []string
+	// ReadOnly keeps only tools annotated read-only.
+	ReadOnly bool
+	// Disabled names tools never offered.
+	Disabled []string
+}
+
+// Allows reports whether the filter offers a tool.
+func (f Filter) Allows(t *mcp.Tool, s Spec) bool {
+	if s.Tier > f.Tier || slices.Contains(f.Disabled, t.Name) {
+		return false
+	}
+	if len(f.Services) > 0 && s.Service != "" && !slices.Contains(f.Services, s.Service) {
+		return false
+	}
+	if f.ReadOnly && (t.Annotations == nil || !t.Annotations.ReadOnlyHint) {
+		return false
+	}
+	return true
 }
 
 type entry struct {
-	name    string
+	tool    *mcp.Tool
 	spec    Spec
 	install func(*mcp.Server)
 }
@@ -44,7 +104,7 @@ func Add[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandlerFor[
 		panic("tools: duplicate tool " + t.Name)
 	}
 	r.entries = append(r.entries, entry{
-		name: t.Name,
+		tool: t,
 		spec: spec,
 		install: func(s *mcp.Server) {
 			mcp.AddTool(s, t, h)
@@ -54,14 +114,14 @@ func Add[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandlerFor[
 
 // Has reports whether a tool of that name is registered.
 func (r *Registry) Has(name string) bool {
-	return slices.ContainsFunc(r.entries, func(e entry) bool { return e.name == name })
+	return slices.ContainsFunc(r.entries, func(e entry) bool { return e.tool.Name == name })
 }
 
 // Names returns the registered tool names in registration order.
 func (r *Registry) Names() []string {
 	out := make([]string, len(r.entries))
 	for i, e := range r.entries {
-		out[i] = e.name
+		out[i] = e.tool.Name
 	}
 	return out
 }
@@ -78,17 +138,46 @@ func (r *Registry) Services() []string {
 	return out
 }
 
-// Install adds every registered tool to s.
-func (r *Registry) Install(s *mcp.Server) {
+// Install adds every registered tool the filter allows to s and returns the registry of
+// what was installed (for status and prompts).
+func (r *Registry) Install(s *mcp.Server, f Filter) *Registry {
+	out := NewRegistry()
 	for _, e := range r.entries {
-		e.install(s)
+		if f.Allows(e.tool, e.spec) {
+			e.install(s)
+			out.entries = append(out.entries, e)
+		}
 	}
+	return out
+}
+
+// Scopes returns every Google scope the registered tools declare, deduplicated and sorted.
+func (r *Registry) Scopes() []string {
+	var out []string
+	for _, e := range r.entries {
+		for _, sc := range e.spec.Scopes {
+			if !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Tools returns the MCP definitions of the registered tools.
+func (r *Registry) Tools() []*mcp.Tool {
+	out := make([]*mcp.Tool, len(r.entries))
+	for i, e := range r.entries {
+		out[i] = e.tool
+	}
+	return out
 }
 
 // Spec returns the spec of a registered tool.
 func (r *Registry) Spec(name string) (Spec, bool) {
 	for _, e := range r.entries {
-		if e.name == name {
+		if e.tool.Name == name {
 			return e.spec, true
 		}
 	}

@@ -1,0 +1,143 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/api/googleapi"
+
+	"github.com/gwmcp/gwmcp/internal/identity"
+	"github.com/gwmcp/gwmcp/internal/workspace"
+)
+
+// AccountParam is embedded in every Google tool's input: the account to act as.
+type AccountParam struct {
+	UserGoogleEmail string `json:"user_google_email,omitempty" jsonschema:"The Google account to act as. Leave empty (or use 'me') for your default account; only accounts you connected to gwmcp are allowed."`
+}
+
+// Account returns the requested account ("" for the default).
+func (a AccountParam) Account() string { return a.UserGoogleEmail }
+
+// accountArg is implemented by every Google tool input (through AccountParam).
+type accountArg interface{ Account() string }
+
+// AccountResolver is identity's resolver as the tools see it.
+type AccountResolver interface {
+	Resolve(ctx context.Context, req identity.Request) (identity.Resolved, error)
+}
+
+// SessionSelection returns the account an MCP session selected, if any.
+type SessionSelection interface {
+	Selected(ctx context.Context, sessionID, principal string) string
+}
+
+// Deps is what Google tools need at run time.
+type Deps struct {
+	Resolver  AccountResolver
+	Clients   *workspace.Factory
+	Selection SessionSelection // nil: no per-session selection (stdio has one session)
+	// Local is the principal of requests that carry no token: the local user on stdio, or the
+	// single user of an HTTP server running without authentication on loopback.
+	Local identity.Principal
+	// AuthURL makes the URL that re-authorizes an account whose grant Google revoked.
+	AuthURL identity.AuthURLFunc
+	Logs    *ClientLogs
+	Logger  *slog.Logger
+}
+
+// Call is what a Google tool handler receives besides its input.
+type Call struct {
+	// Account is the address of the Google account that acts.
+	Account   string
+	Principal identity.Principal
+	Log       *slog.Logger
+	Request   *mcp.CallToolRequest
+}
+
+// principalExtra is the TokenInfo.Extra key carrying the verified principal.
+const principalExtra = "gwmcp/principal"
+
+// TokenInfoFor is the SDK TokenInfo the HTTP layer attaches for a verified principal; its
+// UserID makes the SDK refuse a session to any other principal.
+func TokenInfoFor(p identity.Principal, expiry time.Time) *auth.TokenInfo {
+	return &auth.TokenInfo{Scopes: p.Scopes, Expiration: expiry, UserID: p.Subject, Extra: map[string]any{principalExtra: p}}
+}
+
+// PrincipalOf returns the principal of a tool call: the verified token's, else the local
+// principal.
+func (d *Deps) PrincipalOf(req *mcp.CallToolRequest) identity.Principal {
+	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil {
+		if p, ok := req.Extra.TokenInfo.Extra[principalExtra].(identity.Principal); ok {
+			return p
+		}
+	}
+	return d.Local
+}
+
+// AddGoogle registers a tool that acts as a Google account: before h runs, the resolver picks
+// the account (refusing any the caller has not linked); errors become tool errors written for
+// the model (an authorization URL, Google's reason), never Go error strings.
+func AddGoogle[In accountArg, Out any](r *Registry, d *Deps, t *mcp.Tool, spec Spec, h func(ctx context.Context, c Call, in In) (Out, error)) {
+	Add(r, t, spec, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+		var zero Out
+		p := d.PrincipalOf(req)
+		ireq := identity.Request{Principal: p, Requested: in.Account(), Scopes: spec.Scopes}
+		if d.Selection != nil && req.Session != nil && req.Session.ID() != "" {
+			ireq.Selected = d.Selection.Selected(ctx, req.Session.ID(), p.Subject)
+		}
+		res, err := d.Resolver.Resolve(ctx, ireq)
+		if err != nil {
+			return nil, zero, d.toolError(ctx, p, err)
+		}
+		log := d.Logger
+		if d.Logs != nil {
+			log = d.Logs.For(req.Session)
+		}
+		out, err := h(ctx, Call{Account: res.Email, Principal: p, Log: log, Request: req}, in)
+		if err != nil {
+			return nil, zero, d.toolError(ctx, p, err)
+		}
+		return nil, out, nil
+	})
+}
+
+// ToolError is an error whose message is already written for the model.
+type ToolError struct{ Message string }
+
+func (e *ToolError) Error() string { return e.Message }
+
+// Errorf returns a tool error with a message for the model.
+func Errorf(msg string) error { return &ToolError{Message: msg} }
+
+// toolError turns any error into a message for the model: identity's errors as they are
+// (they carry the authorization URL), a revoked Google grant as a fresh authorization URL, and
+// everything else through workspace.Describe (Google's reason, or a plain sentence).
+func (d *Deps) toolError(ctx context.Context, p identity.Principal, err error) error {
+	var te *ToolError
+	var na *identity.NeedsAuthError
+	var fa *identity.ForeignAccountError
+	var aa *identity.AmbiguousAccountError
+	var re *workspace.ReauthError
+	var ge *googleapi.Error
+	switch {
+	case errors.As(err, &te), errors.As(err, &na), errors.As(err, &fa), errors.As(err, &aa):
+		return err
+	case errors.As(err, &re):
+		if d.AuthURL != nil {
+			if u, uerr := d.AuthURL(ctx, p, re.Email, re.Scopes); uerr == nil {
+				return &identity.NeedsAuthError{Email: re.Email, Scopes: re.Scopes, URL: u,
+					Reason: "Google no longer accepts gwmcp's authorization for " + re.Email + " (it was revoked or has expired)."}
+			}
+		}
+	case errors.As(err, &ge):
+	default:
+		if d.Logger != nil {
+			d.Logger.WarnContext(ctx, "tool failed", "error", err.Error())
+		}
+	}
+	return &ToolError{Message: workspace.Describe(err)}
+}
