@@ -3,6 +3,9 @@ package tools
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"os"
 	"log/slog"
 	"time"
 
@@ -45,6 +48,8 @@ type Deps struct {
 	Local identity.Principal
 	// AuthURL makes the URL that re-authorizes an account whose grant Google revoked.
 	AuthURL identity.AuthURLFunc
+	// Transfers moves large content in and out of tools (nil: tools that need it say so).
+	Transfers Transfers
 	Logs    *ClientLogs
 	Logger  *slog.Logger
 }
@@ -56,6 +61,32 @@ type Call struct {
 	Principal identity.Principal
 	Log       *slog.Logger
 	Request   *mcp.CallToolRequest
+}
+
+// Transfers moves large content without base64 in tool arguments (DESIGN.md, issue 7): on
+// stdio, tools read and write files under a configured local directory; over HTTP, a tool
+// hands out a signed, single-use, short-lived URL bound to the principal, and gwmcp streams
+// the bytes between that URL and Google with constant memory and a size cap.
+type Transfers interface {
+	// Local reports whether tools should use local files (stdio) rather than URLs.
+	Local() bool
+	// OpenLocal opens an existing file under the local directory; paths that leave it
+	// (.., absolute paths elsewhere, symlinks out) are refused.
+	OpenLocal(name string) (*os.File, error)
+	// CreateLocal creates a new file under the local directory and returns it with its path.
+	CreateLocal(name string) (*os.File, string, error)
+	// UploadURL mints a URL at which the caller PUTs the bytes of one upload; kind names the
+	// handler registered with HandleUpload, params are its arguments.
+	UploadURL(ctx context.Context, p identity.Principal, account, kind string, params map[string]string) (url string, expires time.Time, err error)
+	// DownloadURL mints a URL from which the caller GETs content once.
+	DownloadURL(ctx context.Context, p identity.Principal, account, kind string, params map[string]string) (url string, expires time.Time, err error)
+	// HandleUpload registers what runs when bytes arrive at an upload URL of that kind: it
+	// streams body (at most the configured cap) to Google as account and returns the result
+	// shown to the uploader as JSON.
+	HandleUpload(kind string, h func(ctx context.Context, account string, params map[string]string, body io.Reader, size int64) (any, error))
+	// HandleDownload registers what serves a download URL of that kind: it streams the content
+	// to w (setting Content-Type and Content-Disposition).
+	HandleDownload(kind string, h func(ctx context.Context, account string, params map[string]string, w http.ResponseWriter) error)
 }
 
 // principalExtra is the TokenInfo.Extra key carrying the verified principal.
