@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
-	"log/slog"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -50,8 +50,8 @@ type Deps struct {
 	AuthURL identity.AuthURLFunc
 	// Transfers moves large content in and out of tools (nil: tools that need it say so).
 	Transfers Transfers
-	Logs    *ClientLogs
-	Logger  *slog.Logger
+	Logs      *ClientLogs
+	Logger    *slog.Logger
 }
 
 // Call is what a Google tool handler receives besides its input.
