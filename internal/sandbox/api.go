@@ -19,7 +19,9 @@ import (
 // routeWorkspace registers the fake Workspace APIs at Google's paths (all on the issuer's
 // host, as GOOGLE_API_BASE_URL expects).
 func (s *Sandbox) routeWorkspace(mux *http.ServeMux) {
-	_ = mux // each service adds one line here: s.routeDrive(mux), s.routeGmail(mux), ...
+	s.routeGmail(mux)
+	s.routeDrive(mux)
+	s.routeCalendar(mux)
 }
 
 // APIError is one Google API error answer:

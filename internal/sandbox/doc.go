@@ -18,6 +18,15 @@
 //	/oauth2/v3/certs                    JWKS
 //	/revoke                             token revocation
 //	/tokeninfo                          Google's tokeninfo
+//	/drive/v3/..., /upload/drive/v3/... the Drive API v3 (drive*.go)
+//	/gmail/v1/..., /upload/gmail/v1/... the Gmail API v1 (gmail*.go)
+//	/calendar/v3/...                    the Calendar API v3 (calendar*.go)
 //
-// The OpenID provider lives in accounts.go and the oidc*.go files.
+// The Workspace APIs authenticate the access tokens the OpenID part issued, enforce the
+// scopes Google documents per method, and answer with Google's error shapes; FailAPI scripts
+// quota errors and outages. Uploads must reach the host root (google-api-go resolves
+// /upload/... against the endpoint's host), so mount the sandbox at "/".
+//
+// The OpenID provider lives in accounts.go and the oidc*.go files; what the APIs share
+// (errors, auth, scripted failures, paging) in api.go.
 package sandbox

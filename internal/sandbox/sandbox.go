@@ -68,6 +68,10 @@ type Sandbox struct {
 	stats       Stats
 
 	apiFail apiFailures
+	// The fake Workspace APIs, set by their route functions during New.
+	drv *driveState      // drive.go
+	gm  *gmailService    // gmail.go
+	cal *calendarService // calendar.go
 }
 
 // New builds a Sandbox from opts. It fails only when an account or client in
