@@ -39,15 +39,23 @@ var allowed = map[string][]string{
 		"internal/upstream", "internal/httpguard"},
 	"internal/authserver/cimd": {"internal/secret"},
 	"internal/identity":        {"internal/store", "internal/credentials", "internal/secret", "internal/scopes"},
-	"internal/tools":           {"internal/identity", "internal/workspace", "internal/scopes", "internal/secret"},
+	"internal/tools":           {"internal/identity", "internal/workspace", "internal/store", "internal/scopes", "internal/secret"},
 	// The harness tool packages test with: real packages only, never the composition root.
 	"internal/tools/toolstest": {"internal/tools", "internal/identity", "internal/workspace", "internal/credentials",
-		"internal/sandbox", "internal/scopes", "internal/secret", "internal/store/memory", "internal/upstream"},
-	"internal/mcpserver": {"internal/tools", "internal/config", "internal/secret"},
-	"internal/archtest":  {},
+		"internal/sandbox", "internal/scopes", "internal/secret", "internal/store", "internal/store/memory", "internal/upstream"},
+	// Google tool packages: one per service.
+	"internal/tools/drive":    googleTool,
+	"internal/tools/gmail":    googleTool,
+	"internal/tools/calendar": googleTool,
+	"internal/transfer":       {"internal/identity", "internal/store", "internal/secret"},
+	"internal/mcpserver":      {"internal/tools", "internal/config", "internal/secret"},
+	"internal/archtest":       {},
 	// The composition root may import everything below it.
 	"internal/app": {"internal/..."},
 }
+
+// googleTool is what a Google tool package may import.
+var googleTool = []string{"internal/tools", "internal/identity", "internal/workspace", "internal/scopes", "internal/secret", "internal/store"}
 
 // forbidden are pairs the design calls out by name; they stay refused even if someone widens
 // the table above by mistake.

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/gwmcp/gwmcp/internal/identity"
+	"github.com/gwmcp/gwmcp/internal/store"
 	"github.com/gwmcp/gwmcp/internal/workspace"
 )
 
@@ -50,8 +51,11 @@ type Deps struct {
 	AuthURL identity.AuthURLFunc
 	// Transfers moves large content in and out of tools (nil: tools that need it say so).
 	Transfers Transfers
-	Logs      *ClientLogs
-	Logger    *slog.Logger
+	// KV keeps per-principal tool settings (for example the Gmail recipient allow list);
+	// values are sealed at rest. Keys start with the tool's service name.
+	KV     store.Store
+	Logs   *ClientLogs
+	Logger *slog.Logger
 }
 
 // Call is what a Google tool handler receives besides its input.

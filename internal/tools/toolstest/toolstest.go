@@ -23,6 +23,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
 	"github.com/gwmcp/gwmcp/internal/secret"
+	"github.com/gwmcp/gwmcp/internal/store"
 	"github.com/gwmcp/gwmcp/internal/store/memory"
 	"github.com/gwmcp/gwmcp/internal/tools"
 	"github.com/gwmcp/gwmcp/internal/upstream"
@@ -61,6 +62,8 @@ type Env struct {
 	Scopes      *scopes.Registry
 	Deps        *tools.Deps
 	Registry    *tools.Registry
+	// KV is the (in-memory) key-value store tools may keep per-principal settings in.
+	KV store.Store
 }
 
 // New starts a sandbox and builds the plumbing. Tool packages register their tools on
@@ -101,8 +104,8 @@ func New(t testing.TB) *Env {
 	}
 	res := identity.NewResolver(identity.ResolverOptions{Directory: dir, Credentials: creds, Scopes: reg, AuthURL: authURL})
 	e := &Env{Sandbox: sb, URL: srv.URL, Credentials: creds, Factory: factory, Directory: dir, Resolver: res, Scopes: reg,
-		Registry: tools.NewRegistry()}
-	e.Deps = &tools.Deps{Resolver: res, Clients: factory, AuthURL: authURL,
+		Registry: tools.NewRegistry(), KV: kv}
+	e.Deps = &tools.Deps{Resolver: res, Clients: factory, AuthURL: authURL, KV: kv,
 		Local: identity.Principal{Subject: "local:test", Kind: identity.KindLocal}}
 	return e
 }
@@ -162,6 +165,13 @@ func (e *Env) Link(t testing.TB, p identity.Principal, email string, primary boo
 // as principal p (the harness's local principal when p is zero).
 func (e *Env) Connect(t testing.TB, p identity.Principal) *mcp.ClientSession {
 	t.Helper()
+	return e.ConnectWith(t, p, nil)
+}
+
+// ConnectWith is Connect with client options (for example an ElicitationHandler, which makes
+// the client declare the elicitation capability).
+func (e *Env) ConnectWith(t testing.TB, p identity.Principal, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
 	deps := *e.Deps
 	if p.Subject != "" {
 		deps.Local = p
@@ -175,7 +185,7 @@ func (e *Env) Connect(t testing.TB, p identity.Principal) *mcp.ClientSession {
 	if _, err := s.Connect(ctx, st, nil); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "toolstest", Version: "1"}, nil).Connect(ctx, ct, nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "toolstest", Version: "1"}, opts).Connect(ctx, ct, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
