@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/authserver": {"internal/authserver/...", "internal/store", "internal/secret", "internal/scopes",
 		"internal/upstream", "internal/httpguard"},
 	"internal/authserver/cimd": {"internal/secret"},
-	"internal/identity":        {"internal/store", "internal/credentials", "internal/secret", "internal/scopes"},
+	"internal/identity":        {"internal/store", "internal/credentials", "internal/secret", "internal/scopes", "internal/upstream"},
 	"internal/tools":           {"internal/identity", "internal/workspace", "internal/store", "internal/scopes", "internal/secret"},
 	// The harness tool packages test with: real packages only, never the composition root.
 	"internal/tools/toolstest": {"internal/tools", "internal/identity", "internal/workspace", "internal/credentials",
