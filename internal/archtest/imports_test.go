@@ -42,11 +42,12 @@ var allowed = map[string][]string{
 	"internal/tools":           {"internal/identity", "internal/workspace", "internal/store", "internal/scopes", "internal/secret"},
 	// The harness tool packages test with: real packages only, never the composition root.
 	"internal/tools/toolstest": {"internal/tools", "internal/identity", "internal/workspace", "internal/credentials",
-		"internal/sandbox", "internal/scopes", "internal/secret", "internal/store", "internal/store/memory", "internal/upstream"},
+		"internal/sandbox", "internal/scopes", "internal/seal", "internal/secret", "internal/store", "internal/store/memory", "internal/upstream"},
 	// Google tool packages: one per service.
 	"internal/tools/drive":    googleTool,
 	"internal/tools/gmail":    googleTool,
 	"internal/tools/calendar": googleTool,
+	"internal/tools/accounts": {"internal/tools", "internal/identity", "internal/credentials", "internal/scopes", "internal/secret"},
 	"internal/transfer":       {"internal/identity", "internal/store", "internal/secret"},
 	"internal/mcpserver":      {"internal/tools", "internal/config", "internal/secret"},
 	"internal/archtest":       {},

@@ -238,8 +238,12 @@ func (r *Resolver) pick(ctx context.Context, p Principal, req Request) (Account,
 	return Account{}, &AmbiguousAccountError{Accounts: emails}
 }
 
-// own returns the principal's account matching email (compared canonically), or a
-// ForeignAccountError.
+// Own returns the principal's account matching email (compared canonically), or a
+// ForeignAccountError. It checks ownership only, not whether a credential is stored.
+func (r *Resolver) Own(ctx context.Context, p Principal, email string) (Account, error) {
+	return r.own(ctx, p, email)
+}
+
 func (r *Resolver) own(ctx context.Context, p Principal, email string) (Account, error) {
 	want := CanonicalEmail(email)
 	switch p.Kind {

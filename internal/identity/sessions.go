@@ -278,3 +278,13 @@ func (s *Sessions) StopSweeper() {
 		<-done
 	}
 }
+
+// Selected returns the account the session selected, or "" (also for an unknown, foreign or
+// expired session).
+func (s *Sessions) Selected(ctx context.Context, id, principal string) string {
+	sess, err := s.get(ctx, sessionKey(id))
+	if err != nil || sess.Principal != principal {
+		return ""
+	}
+	return sess.Selected
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/identity"
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
+	"github.com/gwmcp/gwmcp/internal/seal"
 	"github.com/gwmcp/gwmcp/internal/secret"
 	"github.com/gwmcp/gwmcp/internal/store"
 	"github.com/gwmcp/gwmcp/internal/store/memory"
@@ -64,6 +65,8 @@ type Env struct {
 	Registry    *tools.Registry
 	// KV is the (in-memory) key-value store tools may keep per-principal settings in.
 	KV store.Store
+	// LocalDefault is the local principal's default account (a file in a temporary dir).
+	LocalDefault *identity.LocalDefault
 }
 
 // New starts a sandbox and builds the plumbing. Tool packages register their tools on
@@ -102,9 +105,11 @@ func New(t testing.TB) *Env {
 	authURL := func(_ context.Context, _ identity.Principal, email string, sc []string) (string, error) {
 		return "https://gwmcp.test/auth/link?email=" + email + "&scope=" + strings.Join(sc, "+"), nil
 	}
-	res := identity.NewResolver(identity.ResolverOptions{Directory: dir, Credentials: creds, Scopes: reg, AuthURL: authURL})
+	localDef := identity.NewLocalDefault(t.TempDir(), seal.WriteFileAtomic)
+	res := identity.NewResolver(identity.ResolverOptions{Directory: dir, Credentials: creds, Scopes: reg, AuthURL: authURL,
+		LocalDefault: func(context.Context) string { return localDef.Get() }})
 	e := &Env{Sandbox: sb, URL: srv.URL, Credentials: creds, Factory: factory, Directory: dir, Resolver: res, Scopes: reg,
-		Registry: tools.NewRegistry(), KV: kv}
+		Registry: tools.NewRegistry(), KV: kv, LocalDefault: localDef}
 	e.Deps = &tools.Deps{Resolver: res, Clients: factory, AuthURL: authURL, KV: kv,
 		Local: identity.Principal{Subject: "local:test", Kind: identity.KindLocal}}
 	return e
