@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 	"internal/tools/accounts": {"internal/tools", "internal/identity", "internal/credentials", "internal/scopes", "internal/secret"},
 	"internal/transfer":       {"internal/identity", "internal/store", "internal/secret"},
 	"internal/mcpserver":      {"internal/tools", "internal/config", "internal/secret"},
+	"internal/devtoken":       {"internal/secret"},
 	"internal/archtest":       {},
 	// The composition root may import everything below it.
 	"internal/app": {"internal/..."},
