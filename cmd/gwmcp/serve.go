@@ -22,6 +22,10 @@ func addServerFlags(fs *pflag.FlagSet) {
 	fs.String("host", "", "address to listen on (SERVER_HOST; default 127.0.0.1)")
 	fs.Int("port", 0, "port to listen on (SERVER_PORT; default 8002)")
 	fs.Bool("stateless", false, "Streamable HTTP without sessions, for replicas (MCP_STATELESS)")
+	fs.Bool("sandbox", false, "run against the in-process fake Google: no Google project needed (MCP_SANDBOX)")
+	fs.Bool("read-only", false, "offer read tools only and request read scopes only (MCP_READ_ONLY)")
+	fs.String("tools", "", "only these Google services' tools, comma-separated (MCP_TOOLS)")
+	fs.String("tool-tier", "", "core, extended or complete (MCP_TOOL_TIER; default core)")
 }
 
 // loadConfig reads the environment, the .env file (if present) and the flags that were set.

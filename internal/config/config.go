@@ -68,7 +68,38 @@ type Config struct {
 	// StoreURL selects the key-value store: empty for the embedded store under
 	// CredentialsDir, redis:// or rediss:// for a shared Redis.
 	StoreURL secret.String
+
+	// GoogleIssuer is the upstream OpenID provider (Google by default).
+	GoogleIssuer string
+	// RedirectURI is gwmcp's callback registered at Google (default BASE_URL/oauth2callback).
+	RedirectURI string
+	// GoogleAPIBaseURL points every Google API at another host (the sandbox); empty is Google.
+	GoogleAPIBaseURL string
+	ServiceCaching   bool
+	LegacyCompatMode bool
+	// DevTokens is "" (off), "true" (on, loopback BASE_URL only) or "force".
+	DevTokens string
+	// RegistrationsPerMinute limits dynamic client registrations per client address.
+	RegistrationsPerMinute int
+	// IDTokenAccounts is flow 4's allow-list: callers' ID-token emails to the accounts they
+	// may act as; empty turns flow 4 off.
+	IDTokenAccounts map[string][]string
+
+	// Sandbox runs gwmcp against the in-process fake Google.
+	Sandbox bool
+	// ToolTier is core, extended or complete; Services limits tools to some Google services;
+	// ReadOnly offers read tools only and requests read scopes only.
+	ToolTier string
+	Services []string
+	ReadOnly bool
+	// TransferDir is where stdio tools read and write files; TransferMaxBytes caps uploads and
+	// downloads through gwmcp.
+	TransferDir      string
+	TransferMaxBytes int64
 }
+
+// ToolServices are the values MCP_TOOLS accepts.
+var ToolServices = []string{"drive", "gmail", "calendar", "docs", "sheets", "slides", "forms", "chat", "people", "tasks", "photos"}
 
 // StorageModes are the values CREDENTIAL_STORAGE_MODE accepts.
 var StorageModes = []string{"FILE_ENCRYPTED", "FILE_PLAINTEXT", "MEMORY_ONLY", "MEMORY_WITH_BACKUP"}
@@ -76,18 +107,24 @@ var StorageModes = []string{"FILE_ENCRYPTED", "FILE_PLAINTEXT", "MEMORY_ONLY", "
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Transport:          TransportStdio,
-		Host:               "127.0.0.1",
-		Port:               8002,
-		BaseURL:            "http://localhost:8002",
-		CredentialsDir:     "./credentials",
-		SessionTimeout:     60 * time.Minute,
-		MaxSessionLifetime: 24 * time.Hour,
-		SecurityHeaders:    true,
-		CSPPolicy:          DefaultCSP,
-		HSTSMaxAge:         31536000,
-		MaxRequestBytes:    4 << 20,
-		CredentialMode:     "FILE_ENCRYPTED",
+		Transport:              TransportStdio,
+		Host:                   "127.0.0.1",
+		Port:                   8002,
+		BaseURL:                "http://localhost:8002",
+		CredentialsDir:         "./credentials",
+		SessionTimeout:         60 * time.Minute,
+		MaxSessionLifetime:     24 * time.Hour,
+		SecurityHeaders:        true,
+		CSPPolicy:              DefaultCSP,
+		HSTSMaxAge:             31536000,
+		MaxRequestBytes:        4 << 20,
+		CredentialMode:         "FILE_ENCRYPTED",
+		GoogleIssuer:           "https://accounts.google.com",
+		ServiceCaching:         true,
+		RegistrationsPerMinute: 20,
+		ToolTier:               "core",
+		TransferDir:            "./gwmcp-files",
+		TransferMaxBytes:       512 << 20,
 	}
 }
 
@@ -165,6 +202,39 @@ func (c Config) Validate() error {
 	if k := c.AuthEncryptionKey.Reveal(); k != "" && !isBase64Key(k) {
 		return &Error{Var: "AUTH_ENCRYPTION_KEY", Value: secret.Redacted, Allowed: "the base64 encoding of exactly 32 random bytes (for example: openssl rand -base64 32)"}
 	}
+	if err := validateIssuer(c.GoogleIssuer); err != nil {
+		return err
+	}
+	if c.RedirectURI != "" && validateBaseURL(c.RedirectURI) != nil {
+		return &Error{Var: "OAUTH_REDIRECT_URI", Value: c.RedirectURI, Allowed: "an absolute http(s) URL, normally BASE_URL/oauth2callback"}
+	}
+	if c.GoogleAPIBaseURL != "" && validateBaseURL(c.GoogleAPIBaseURL) != nil {
+		return &Error{Var: "GOOGLE_API_BASE_URL", Value: c.GoogleAPIBaseURL, Allowed: "an absolute http(s) URL of a host serving Google's API paths, or unset for Google"}
+	}
+	switch c.DevTokens {
+	case "", "true", "force":
+	default:
+		return &Error{Var: "ENABLE_DEV_TOKENS", Value: c.DevTokens, Allowed: "false, true (loopback BASE_URL only) or force"}
+	}
+	if c.DevTokens == "true" && !baseIsLoopback(c.BaseURL) {
+		return &Error{Var: "ENABLE_DEV_TOKENS", Value: c.DevTokens, Allowed: "false when BASE_URL is not a loopback address (development tokens are for local work; set force to accept the risk)"}
+	}
+	if c.RegistrationsPerMinute < 1 {
+		return &Error{Var: "RATE_LIMIT_REGISTRATIONS_PER_MINUTE", Value: strconv.Itoa(c.RegistrationsPerMinute), Allowed: "a whole number of at least 1"}
+	}
+	switch c.ToolTier {
+	case "core", "extended", "complete":
+	default:
+		return &Error{Var: "MCP_TOOL_TIER", Value: c.ToolTier, Allowed: "core, extended or complete"}
+	}
+	for _, s := range c.Services {
+		if !slices.Contains(ToolServices, s) {
+			return &Error{Var: "MCP_TOOLS", Value: strings.Join(c.Services, ","), Allowed: "a comma-separated list of " + strings.Join(ToolServices, ", ")}
+		}
+	}
+	if c.TransferMaxBytes < 1<<20 {
+		return &Error{Var: "TRANSFER_MAX_BYTES", Value: strconv.FormatInt(c.TransferMaxBytes, 10), Allowed: "a number of bytes of at least 1048576"}
+	}
 	if (c.GoogleClientID == "") != c.GoogleClientSecret.IsZero() && c.GoogleClientSecretsFile == "" {
 		missing := "GOOGLE_CLIENT_SECRET"
 		if c.GoogleClientID == "" {
@@ -182,6 +252,27 @@ func validateBaseURL(raw string) error {
 		return bad
 	}
 	return nil
+}
+
+func validateIssuer(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname()))) {
+		return &Error{Var: "GOOGLE_OAUTH_ISSUER", Value: raw, Allowed: "the https issuer URL of an OpenID provider (http only on loopback), such as https://accounts.google.com"}
+	}
+	return nil
+}
+
+func baseIsLoopback(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && IsLoopbackHost(u.Hostname())
+}
+
+// RedirectURL is gwmcp's Google callback.
+func (c Config) RedirectURL() string {
+	if c.RedirectURI != "" {
+		return c.RedirectURI
+	}
+	return c.BaseURL + "/oauth2callback"
 }
 
 func validateStoreURL(raw string) error {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -164,6 +165,112 @@ func Vars() []Var {
 		{Name: "STORE_URL", Doc: "empty: embedded store under CREDENTIALS_DIR; redis://host:port/db: shared store for replicas",
 			set: func(c *Config, v string) error { c.StoreURL = secret.New(strings.TrimSpace(v)); return nil },
 			get: func(c Config) string { return RedactURL(c.StoreURL.Reveal()) }},
+		{Name: "GOOGLE_OAUTH_ISSUER", Doc: "the upstream OpenID provider; endpoints come from its discovery document",
+			set: func(c *Config, v string) error {
+				c.GoogleIssuer = strings.TrimRight(strings.TrimSpace(v), "/")
+				return nil
+			},
+			get: func(c Config) string { return c.GoogleIssuer }},
+		{Name: "OAUTH_REDIRECT_URI", Doc: "gwmcp's Google callback (default BASE_URL/oauth2callback); register it in your Google client",
+			set: func(c *Config, v string) error { c.RedirectURI = strings.TrimSpace(v); return nil },
+			get: func(c Config) string { return c.RedirectURL() }},
+		{Name: "GOOGLE_API_BASE_URL", Doc: "send every Google API call to this host instead of Google (tests, the sandbox)",
+			set: func(c *Config, v string) error {
+				c.GoogleAPIBaseURL = strings.TrimRight(strings.TrimSpace(v), "/")
+				return nil
+			},
+			get: func(c Config) string { return c.GoogleAPIBaseURL }},
+		{Name: "SERVICE_CACHING", Doc: "cache Google API clients per account (30 min)",
+			set: func(c *Config, v string) error { return setBool(&c.ServiceCaching, v) },
+			get: func(c Config) string { return strconv.FormatBool(c.ServiceCaching) }},
+		{Name: "LEGACY_COMPAT_MODE", Doc: "accept the Python server's legacy scope and group names",
+			set: func(c *Config, v string) error { return setBool(&c.LegacyCompatMode, v) },
+			get: func(c Config) string { return strconv.FormatBool(c.LegacyCompatMode) }},
+		{Name: "ENABLE_DEV_TOKENS", Doc: "accept `gwmcp token dev` tokens: false, true (loopback BASE_URL only) or force",
+			set: func(c *Config, v string) error {
+				switch strings.ToLower(strings.TrimSpace(v)) {
+				case "false", "0", "no", "off", "":
+					c.DevTokens = ""
+				case "true", "1", "yes", "on":
+					c.DevTokens = "true"
+				case "force":
+					c.DevTokens = "force"
+				default:
+					return errAllowed("false, true (loopback BASE_URL only) or force")
+				}
+				return nil
+			},
+			get: func(c Config) string {
+				if c.DevTokens == "" {
+					return "false"
+				}
+				return c.DevTokens
+			}},
+		{Name: "RATE_LIMIT_REGISTRATIONS_PER_MINUTE", Doc: "dynamic client registrations allowed per client address per minute",
+			set: func(c *Config, v string) error {
+				return setInt(&c.RegistrationsPerMinute, v, 1, 1_000_000, "a whole number of at least 1")
+			},
+			get: func(c Config) string { return strconv.Itoa(c.RegistrationsPerMinute) }},
+		{Name: "ID_TOKEN_ACCOUNTS", Doc: "flow 4: callers (Google-signed ID tokens) and the accounts they may act as: caller=acct1|acct2,caller2=acct3",
+			set: func(c *Config, v string) error {
+				c.IDTokenAccounts = map[string][]string{}
+				for _, entry := range strings.Split(v, ",") {
+					if strings.TrimSpace(entry) == "" {
+						continue
+					}
+					caller, accts, ok := strings.Cut(entry, "=")
+					if !ok || !strings.Contains(caller, "@") || strings.TrimSpace(accts) == "" {
+						return errAllowed("caller@example.com=account@example.com|other@example.com, comma-separated")
+					}
+					for _, a := range strings.Split(accts, "|") {
+						if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+							c.IDTokenAccounts[strings.ToLower(strings.TrimSpace(caller))] = append(c.IDTokenAccounts[strings.ToLower(strings.TrimSpace(caller))], a)
+						}
+					}
+				}
+				return nil
+			},
+			get: func(c Config) string {
+				var parts []string
+				for k, v := range c.IDTokenAccounts {
+					parts = append(parts, k+"="+strings.Join(v, "|"))
+				}
+				slices.Sort(parts)
+				return strings.Join(parts, ",")
+			}},
+		{Name: "MCP_SANDBOX", Flag: "sandbox", Doc: "run against the in-process fake Google (no Google project needed)",
+			set: func(c *Config, v string) error { return setBool(&c.Sandbox, v) },
+			get: func(c Config) string { return strconv.FormatBool(c.Sandbox) }},
+		{Name: "MCP_TOOL_TIER", Flag: "tool-tier", Doc: "core (about 20 tools), extended or complete",
+			set: func(c *Config, v string) error { c.ToolTier = strings.ToLower(strings.TrimSpace(v)); return nil },
+			get: func(c Config) string { return c.ToolTier }},
+		{Name: "MCP_TOOLS", Flag: "tools", Doc: "only these Google services' tools, comma-separated (drive,gmail,calendar,...)",
+			set: func(c *Config, v string) error {
+				c.Services = nil
+				for _, s := range strings.Split(v, ",") {
+					if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !slices.Contains(c.Services, s) {
+						c.Services = append(c.Services, s)
+					}
+				}
+				return nil
+			},
+			get: func(c Config) string { return strings.Join(c.Services, ",") }},
+		{Name: "MCP_READ_ONLY", Flag: "read-only", Doc: "offer read tools only and request read scopes only",
+			set: func(c *Config, v string) error { return setBool(&c.ReadOnly, v) },
+			get: func(c Config) string { return strconv.FormatBool(c.ReadOnly) }},
+		{Name: "TRANSFER_DIR", Doc: "stdio: where tools read files to upload and write downloads",
+			set: func(c *Config, v string) error { c.TransferDir = v; return nil },
+			get: func(c Config) string { return c.TransferDir }},
+		{Name: "TRANSFER_MAX_BYTES", Doc: "largest upload or download streamed through gwmcp",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err != nil || n < 1<<20 {
+					return errAllowed("a number of bytes of at least 1048576")
+				}
+				c.TransferMaxBytes = n
+				return nil
+			},
+			get: func(c Config) string { return strconv.FormatInt(c.TransferMaxBytes, 10) }},
 		{Name: "FASTMCP_SERVER_AUTH", Doc: "GOOGLE to read the FASTMCP_SERVER_AUTH_GOOGLE_* aliases (compatibility)",
 			set: func(c *Config, v string) error {
 				if v != "" && !strings.EqualFold(v, "GOOGLE") {
