@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 	"internal/tools":           {"internal/identity", "internal/workspace", "internal/store", "internal/scopes", "internal/secret"},
 	// The harness tool packages test with: real packages only, never the composition root.
 	"internal/tools/toolstest": {"internal/tools", "internal/identity", "internal/workspace", "internal/credentials",
-		"internal/sandbox", "internal/scopes", "internal/seal", "internal/secret", "internal/store", "internal/store/memory", "internal/upstream"},
+		"internal/sandbox", "internal/scopes", "internal/seal", "internal/secret", "internal/store", "internal/store/memory", "internal/upstream", "internal/googleauth"},
 	// Google tool packages: one per service.
 	"internal/tools/drive":    googleTool,
 	"internal/tools/gmail":    googleTool,

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/gwmcp/gwmcp/internal/credentials"
+	"github.com/gwmcp/gwmcp/internal/googleauth"
 	"github.com/gwmcp/gwmcp/internal/identity"
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
@@ -93,7 +93,7 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	factory, err := workspace.New(workspace.Options{Credentials: creds, Refresher: Refresher(prov), BaseURL: srv.URL,
+	factory, err := workspace.New(workspace.Options{Credentials: creds, Refresher: googleauth.Refresher(prov), BaseURL: srv.URL,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
 	if err != nil {
 		t.Fatal(err)
@@ -113,30 +113,6 @@ func New(t testing.TB) *Env {
 	e.Deps = &tools.Deps{Resolver: res, Clients: factory, AuthURL: authURL, KV: kv,
 		Local: identity.Principal{Subject: "local:test", Kind: identity.KindLocal}}
 	return e
-}
-
-// Refresher adapts the upstream OpenID client to the client factory's refresh interface.
-func Refresher(p *upstream.Provider) workspace.Refresher {
-	return refresher{p}
-}
-
-type refresher struct{ p *upstream.Provider }
-
-func (r refresher) Refresh(ctx context.Context, rt secret.String) (workspace.Token, error) {
-	t, err := r.p.Refresh(ctx, rt)
-	switch {
-	case errors.Is(err, upstream.ErrInvalidGrant):
-		return workspace.Token{}, errors.Join(workspace.ErrReauthRequired, err)
-	case errors.Is(err, upstream.ErrUnavailable):
-		return workspace.Token{}, errors.Join(workspace.ErrUnavailable, err)
-	case err != nil:
-		return workspace.Token{}, err
-	}
-	tok := workspace.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry, Scopes: t.Scopes}
-	if t.RefreshToken.Reveal() != rt.Reveal() {
-		tok.RefreshToken = t.RefreshToken
-	}
-	return tok, nil
 }
 
 // Authorize stores a credential for a demo account (alice@sandbox.example, bob@..., carol@...)
