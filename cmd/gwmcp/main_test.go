@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -117,8 +118,8 @@ func waitReady(t *testing.T, url string) {
 // then stops it with SIGTERM and expects a clean exit.
 func TestHTTPEndToEnd(t *testing.T) {
 	port := freePort(t)
-	const secretValue = "GOCSPX-never-print-me"
-	cmd := command(t, cleanEnv(t, "ENHANCED_LOGGING=true", "GOOGLE_CLIENT_ID=cid.apps.googleusercontent.com", "GOOGLE_CLIENT_SECRET="+secretValue),
+	const secretValue = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	cmd := command(t, cleanEnv(t, "ENHANCED_LOGGING=true", "AUTH_ENCRYPTION_KEY="+secretValue),
 		"serve", "--transport", "http", "--port", port)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -176,6 +177,48 @@ func TestHTTPEndToEnd(t *testing.T) {
 	}
 	if !sawDebug || !sawShutdown {
 		t.Errorf("want debug lines and a shutdown line with ENHANCED_LOGGING=true; got:\n%s", logs)
+	}
+}
+
+// TestHTTPWithGoogleClientRequiresToken: with a Google OAuth client configured, /mcp answers
+// 401 with the protected resource metadata, the discovery documents are served, and the
+// client secret never reaches the logs.
+func TestHTTPWithGoogleClientRequiresToken(t *testing.T) {
+	port := freePort(t)
+	const secretValue = "GOCSPX-never-print-me"
+	cmd := command(t, cleanEnv(t, "ENHANCED_LOGGING=true", "GOOGLE_CLIENT_ID=cid.apps.googleusercontent.com", "GOOGLE_CLIENT_SECRET="+secretValue),
+		"serve", "--transport", "http", "--port", port)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	url := "http://127.0.0.1:" + port
+	waitReady(t, url)
+	resp, err := http.Post(url+"/mcp", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `resource_metadata="http://localhost:`+port+`/.well-known/oauth-protected-resource/mcp"`) {
+		t.Errorf("unauthenticated /mcp: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/jwks.json"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(body), "accounts.google.com") || strings.Contains(string(body), "cid.apps") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	if strings.Contains(stderr.String(), secretValue) {
+		t.Errorf("logs contain the client secret")
 	}
 }
 

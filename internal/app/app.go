@@ -19,9 +19,15 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/gwmcp/gwmcp/internal/authserver"
 	"github.com/gwmcp/gwmcp/internal/config"
-	"github.com/gwmcp/gwmcp/internal/mcpserver"
+	"github.com/gwmcp/gwmcp/internal/devtoken"
+	"github.com/gwmcp/gwmcp/internal/identity"
+	"github.com/gwmcp/gwmcp/internal/sandbox"
+	"github.com/gwmcp/gwmcp/internal/scopes"
 	"github.com/gwmcp/gwmcp/internal/tools"
+	"github.com/gwmcp/gwmcp/internal/upstream"
+	"github.com/gwmcp/gwmcp/internal/workspace"
 )
 
 // Options configure New. Only Config is required.
@@ -42,15 +48,38 @@ type Options struct {
 	Tools *tools.Registry
 	// Storage, when set, is used instead of opening the configured storage (tests).
 	Storage *Storage
+	// OpenBrowser opens a URL on the desktop (start_google_auth); nil never opens one.
+	OpenBrowser func(url string) error
 }
 
 // App is a configured gwmcp server.
 type App struct {
 	opts    Options
+	cfg     config.Config // the effective configuration (the sandbox rewrites parts of it)
 	log     *slog.Logger
 	mcp     *mcp.Server
 	ready   atomic.Bool
 	storage *Storage
+
+	sandbox    *sandbox.Sandbox
+	sandboxURL string
+	sandboxDir string
+	sandboxSrv *http.Server
+
+	provider       *upstream.Provider // nil: no Google OAuth client configured
+	googleClientID string
+	factory        *workspace.Factory
+	scopes         *scopes.Registry
+	directory      *identity.Directory
+	sessions       *identity.Sessions // HTTP with sessions only
+	resolver       *identity.Resolver
+	linker         *identity.Linker // nil without a Google OAuth client
+	localDefault   *identity.LocalDefault
+	local          identity.Principal
+	auth           *authserver.Server // nil: /mcp needs no token (loopback only)
+	devKey         *devtoken.Key      // nil: development tokens refused
+	registry       *tools.Registry
+	deps           *tools.Deps
 
 	// streamsCtx is cancelled once the in-flight requests have drained during a shutdown,
 	// which ends the long-lived SSE streams (GET /mcp) that would otherwise keep the drain
@@ -92,38 +121,30 @@ func New(ctx context.Context, o Options) (*App, error) {
 		o.Version = "devel"
 	}
 	a := &App{opts: o, log: o.Logger, storage: o.Storage}
-	if a.storage == nil {
-		kv := "auto"
-		if o.Config.Transport == config.TransportStdio && o.Config.StoreURL.IsZero() {
-			// On the desktop two clients may each start gwmcp on one directory; server
-			// state (sessions, grants) matters only to the HTTP transport.
-			kv = "memory"
-		}
-		st, err := OpenStorage(ctx, o.Config, StorageOptions{KV: kv, Now: o.Now, Logger: o.Logger})
-		if err != nil {
-			return nil, err
-		}
-		a.storage = st
-	}
 	a.streamsCtx, a.cancelStreams = context.WithCancel(context.Background())
-	a.mcp = mcpserver.New(mcpserver.Options{
-		Version:   o.Version,
-		Config:    o.Config,
-		Tools:     o.Tools,
-		Logger:    o.Logger,
-		Now:       o.Now,
-		SessionID: a.newSessionID,
-	})
-	a.handler = a.routes()
+	if err := a.build(ctx); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
-// Close releases the storage. Call it after Run returns.
+// Close releases what New opened. Call it after Run returns.
 func (a *App) Close() error {
-	if a.opts.Storage != nil {
-		return nil // the caller owns storage it passed in
+	var errs []error
+	if a.sessions != nil {
+		a.sessions.StopSweeper()
 	}
-	return a.storage.Close()
+	if a.sandboxSrv != nil {
+		errs = append(errs, a.sandboxSrv.Close())
+	}
+	if a.storage != nil && a.opts.Storage == nil {
+		errs = append(errs, a.storage.Close())
+	}
+	if a.sandboxDir != "" {
+		errs = append(errs, os.RemoveAll(a.sandboxDir))
+	}
+	return errors.Join(errs...)
 }
 
 // Storage is the application's storage.
@@ -141,7 +162,7 @@ func (a *App) Ready() bool { return a.ready.Load() }
 // Run serves the configured transport until ctx is cancelled (or, on stdio, the client
 // closes its end), then shuts down gracefully.
 func (a *App) Run(ctx context.Context) error {
-	cfg := a.opts.Config
+	cfg := a.cfg
 	if cfg.Transport == config.TransportStdio {
 		a.log.Info("serving MCP on stdio", "version", a.opts.Version)
 		err := a.mcp.Run(ctx, &mcp.IOTransport{Reader: a.opts.Stdin, Writer: a.opts.Stdout})
@@ -161,7 +182,7 @@ func (a *App) Run(ctx context.Context) error {
 // streams are ended, in-flight requests may finish within ShutdownTimeout, and then the
 // listener closes.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	cfg := a.opts.Config
+	cfg := a.cfg
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -183,6 +204,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		errc <- err
 	}()
+	if a.sessions != nil {
+		a.sessions.StartSweeper(time.Minute)
+	}
 	a.ready.Store(true)
 	a.log.Info("serving MCP over Streamable HTTP", "listen", scheme+"://"+ln.Addr().String(),
 		"mcp", cfg.MCPResource(), "stateless", cfg.Stateless, "version", a.opts.Version)

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/gwmcp/gwmcp/internal/httpguard"
+	"github.com/gwmcp/gwmcp/internal/identity"
 )
 
 // Write deadlines: the server default suits small JSON endpoints; a POST to /mcp may run a
@@ -20,7 +21,7 @@ const (
 )
 
 func (a *App) routes() http.Handler {
-	cfg := a.opts.Config
+	cfg := a.cfg
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return a.mcp }, &mcp.StreamableHTTPOptions{
 		Stateless:      cfg.Stateless,
 		SessionTimeout: cfg.SessionTimeout,
@@ -32,13 +33,36 @@ func (a *App) routes() http.Handler {
 	})
 	policy := httpguard.NewOriginPolicy(cfg.BaseURL, cfg.AllowedOrigins)
 
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		httpguard.WriteJSONError(w, http.StatusNotFound, "not_found", "Not found")
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", a.health)
 	mux.HandleFunc("GET /ready", a.readiness)
-	mux.Handle("/mcp", policy.Middleware(a.log, a.mcpDeadlines(mcpHandler)))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpguard.WriteJSONError(w, http.StatusNotFound, "not_found", "Not found")
-	})
+	mux.Handle("/mcp", policy.Middleware(a.log, a.mcpDeadlines(a.authenticate(a.sessionGuard(mcpHandler)))))
+	if a.auth == nil {
+		mux.HandleFunc("/", notFound)
+	} else {
+		// The authorization server's endpoints; the Google callback is shared with account
+		// linking, which marks its own states.
+		as := http.NewServeMux()
+		a.auth.Routes(as)
+		as.HandleFunc("/", notFound)
+		mux.Handle("/", as)
+		mux.HandleFunc("GET /oauth2callback", func(w http.ResponseWriter, r *http.Request) {
+			if a.linker != nil && identity.IsLinkState(r.URL.Query().Get("state")) {
+				a.linker.HandleCallback(w, r)
+				return
+			}
+			as.ServeHTTP(w, r)
+		})
+	}
+	if a.auth == nil && a.linker != nil {
+		mux.HandleFunc("GET /oauth2callback", a.linker.HandleCallback)
+	}
+	if a.linker != nil {
+		a.linker.Routes(mux)
+	}
 
 	var h http.Handler = mux
 	h = httpguard.LimitBody(cfg.MaxRequestBytes, h)

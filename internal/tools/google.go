@@ -47,6 +47,9 @@ type Deps struct {
 	// Local is the principal of requests that carry no token: the local user on stdio, or the
 	// single user of an HTTP server running without authentication on loopback.
 	Local identity.Principal
+	// FromToken converts the authorization server's verified token (req.Extra.TokenInfo) to
+	// a principal; tokens verified by gwmcp's other flows carry their principal directly.
+	FromToken func(*auth.TokenInfo) (identity.Principal, bool)
 	// AuthURL makes the URL that re-authorizes an account whose grant Google revoked.
 	AuthURL identity.AuthURLFunc
 	// Transfers moves large content in and out of tools (nil: tools that need it say so).
@@ -106,9 +109,18 @@ func TokenInfoFor(p identity.Principal, expiry time.Time) *auth.TokenInfo {
 // principal.
 func (d *Deps) PrincipalOf(req *mcp.CallToolRequest) identity.Principal {
 	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil {
-		if p, ok := req.Extra.TokenInfo.Extra[principalExtra].(identity.Principal); ok {
+		ti := req.Extra.TokenInfo
+		if p, ok := ti.Extra[principalExtra].(identity.Principal); ok {
 			return p
 		}
+		if d.FromToken != nil {
+			if p, ok := d.FromToken(ti); ok {
+				return p
+			}
+		}
+		// A verified token whose principal cannot be read must not fall back to the local
+		// principal: that would hand a remote caller the server's own accounts.
+		return identity.Principal{}
 	}
 	return d.Local
 }

@@ -103,6 +103,12 @@ func Add[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandlerFor[
 	if r.Has(t.Name) {
 		panic("tools: duplicate tool " + t.Name)
 	}
+	if t.InputSchema == nil {
+		t.InputSchema = Strict[In]()
+	}
+	if t.OutputSchema == nil {
+		t.OutputSchema = Strict[Out]()
+	}
 	r.entries = append(r.entries, entry{
 		tool: t,
 		spec: spec,

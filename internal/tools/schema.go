@@ -8,17 +8,47 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
-// InputSchema infers the JSON schema of a tool input type and sets default values of its
-// top-level properties. The SDK applies schema defaults before decoding, so a boolean whose
-// default is true (absent means true) needs no pointer, and pointers would make the schema a
-// union with null, which strict clients reject. A property with a default stops being
-// required. It panics on a programming error (unknown
-// property), which every test that builds the registry catches.
-func InputSchema[T any](defaults map[string]any) *jsonschema.Schema {
-	s, err := jsonschema.For[T](nil)
+// Strict infers the JSON schema of T for strict clients: the SDK's inference makes a slice
+// {"type": ["null", "array"]} and a pointer ["null", T], union types such clients refuse, so
+// every "null" alternative is removed (a field is absent rather than null when unset). Add
+// uses it for every tool whose schemas are not set; it panics on a programming error, which
+// every test that builds the registry catches.
+func Strict[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](&jsonschema.ForOptions{})
 	if err != nil {
 		panic(fmt.Sprintf("tools: schema of %T: %v", *new(T), err))
 	}
+	makeStrict(s)
+	return s
+}
+
+func makeStrict(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if len(s.Types) > 0 {
+		kept := slices.DeleteFunc(slices.Clone(s.Types), func(t string) bool { return t == "null" })
+		if len(kept) == 1 {
+			s.Type, s.Types = kept[0], nil
+		} else {
+			s.Types = kept
+		}
+	}
+	for _, p := range s.Properties {
+		makeStrict(p)
+	}
+	makeStrict(s.Items)
+	makeStrict(s.AdditionalProperties)
+	for _, d := range s.Defs {
+		makeStrict(d)
+	}
+}
+
+// InputSchema is Strict[T] with default values for top-level properties. The SDK applies
+// schema defaults before decoding, so a boolean whose default is true needs no pointer. A
+// property with a default stops being required.
+func InputSchema[T any](defaults map[string]any) *jsonschema.Schema {
+	s := Strict[T]()
 	for name, v := range defaults {
 		p, ok := s.Properties[name]
 		if !ok {
@@ -29,8 +59,46 @@ func InputSchema[T any](defaults map[string]any) *jsonschema.Schema {
 			panic(err)
 		}
 		p.Default = b
-		// A property with a default is never required: absent means the default.
 		s.Required = slices.DeleteFunc(s.Required, func(r string) bool { return r == name })
 	}
 	return s
+}
+
+// Enum restricts a top-level property of s to values and returns s.
+func Enum(s *jsonschema.Schema, property string, values ...any) *jsonschema.Schema {
+	p, ok := s.Properties[property]
+	if !ok {
+		panic(fmt.Sprintf("tools: schema has no property %q", property))
+	}
+	p.Enum = values
+	return s
+}
+
+// Unions lists the places in s where a schema allows more than one JSON type, or an array
+// has no items: what strict clients refuse. Tool tests assert it is empty.
+func Unions(s *jsonschema.Schema) []string {
+	var out []string
+	var walk func(path string, s *jsonschema.Schema)
+	walk = func(path string, s *jsonschema.Schema) {
+		if s == nil {
+			return
+		}
+		if len(s.Types) > 1 || len(s.AnyOf) > 0 || len(s.OneOf) > 0 {
+			out = append(out, path+": union type")
+		}
+		if (s.Type == "array" || slices.Contains(s.Types, "array")) && s.Items == nil {
+			out = append(out, path+": array without items")
+		}
+		for name, p := range s.Properties {
+			walk(path+"."+name, p)
+		}
+		walk(path+"[]", s.Items)
+		walk(path+"{}", s.AdditionalProperties)
+		for name, d := range s.Defs {
+			walk(path+"#"+name, d)
+		}
+	}
+	walk("$", s)
+	slices.Sort(out)
+	return out
 }

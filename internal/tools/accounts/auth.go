@@ -60,6 +60,10 @@ func (d *Deps) startAuth(ctx context.Context, req *mcp.CallToolRequest, in start
 	if err != nil {
 		return nil, StartAuthOutput{}, tools.Errorf("service_name: " + err.Error())
 	}
+	if d.Linker == nil {
+		return nil, StartAuthOutput{}, tools.Errorf("This gwmcp server has no Google OAuth client configured, so it cannot connect accounts. " +
+			"The administrator sets GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (or GOOGLE_CLIENT_SECRETS_FILE), or runs gwmcp serve --sandbox to try it.")
+	}
 	out := StartAuthOutput{Status: "success", UserEmail: strings.TrimSpace(in.UserGoogleEmail), Services: services}
 	if d.Local {
 		flow, err := d.Linker.StartLocal(context.WithoutCancel(ctx), p, out.UserEmail, sc, d.LinkTimeout)
