@@ -341,7 +341,7 @@ func (s *Server) chooseScopes(requested, chosen []string) ([]string, bool) {
 // handleConsent serves the consent form's POST.
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if oerr := parseForm(w, r); oerr != nil {
+	if oerr := parseForm(w, r, "service"); oerr != nil {
 		errorPage(w, oerr.status, "The form could not be read.")
 		return
 	}

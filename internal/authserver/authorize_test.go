@@ -235,6 +235,16 @@ func TestConsentDenyAndNarrow(t *testing.T) {
 		t.Fatalf("narrowed scope %q", tk.Scope)
 	}
 
+	// Several services ticked: a browser posts the checkbox once per service.
+	b = e.newBrowser()
+	b.decide = func(string) (string, []string) { return "approve", []string{"drive", "gmail"} }
+	v, ch = pkce()
+	loc = b.run(e.authURL(c.ID, clientRedirect, ch, map[string]string{"scope": "drive gmail"}))
+	resp, body = e.exchange(c, e.codeFrom(t, loc), v, nil)
+	if tk := parseTokens(t, resp, body); !strings.Contains(tk.Scope, scopeDrive) || !strings.Contains(tk.Scope, "gmail") {
+		t.Fatalf("two services approved, scope %q", tk.Scope)
+	}
+
 	// Unticking everything shows the page again.
 	b = e.newBrowser()
 	n := 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -82,7 +83,9 @@ func hasContentType(r *http.Request, want string) bool {
 
 // parseForm reads an application/x-www-form-urlencoded body of at most maxFormBody
 // bytes. Repeated parameters are refused (RFC 6749 section 3.2).
-func parseForm(w http.ResponseWriter, r *http.Request) *oauthError {
+// Parameters in repeatable may occur several times (the consent form's service
+// checkboxes); any other repeated parameter is refused, as OAuth requires.
+func parseForm(w http.ResponseWriter, r *http.Request, repeatable ...string) *oauthError {
 	if !hasContentType(r, "application/x-www-form-urlencoded") {
 		return errInvalidRequest("The request body must be application/x-www-form-urlencoded.")
 	}
@@ -94,7 +97,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) *oauthError {
 		return errInvalidRequest("The request body is not a valid form.")
 	}
 	for k, v := range r.PostForm {
-		if len(v) > 1 {
+		if len(v) > 1 && !slices.Contains(repeatable, k) {
 			return errInvalidRequest("The parameter " + truncate(k, 40) + " is repeated.")
 		}
 	}

@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/gwmcp/gwmcp/internal/config"
+)
+
+// sandboxHTTP starts gwmcp serve --sandbox --transport http on a loopback port.
+func sandboxHTTP(t *testing.T, mutate func(*config.Config)) (*App, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.Transport, cfg.Sandbox, cfg.CredentialsDir = config.TransportHTTP, true, t.TempDir()
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	cfg.ToolTier = "complete"
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	a, err := New(context.Background(), Options{Config: cfg, Logger: NewLogger(io.Discard, LogOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		a.Close()
+	})
+	return a, cfg.BaseURL
+}
+
+var (
+	reRequest = regexp.MustCompile(`name="request" value="([^"]+)"`)
+	reCSRF    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// browse plays the person: follow redirects within gwmcp and the sandbox, approve gwmcp's
+// consent page, and stop at the first URL elsewhere (the MCP client's redirect URI).
+func browse(t *testing.T, start, base string) *url.URL {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	next := start
+	var form url.Values
+	for range 12 {
+		var resp *http.Response
+		var err error
+		if form != nil {
+			req, _ := http.NewRequest(http.MethodPost, base+"/oauth/authorize", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", base)
+			resp, err = c.Do(req)
+			form = nil
+		} else {
+			resp, err = c.Get(next)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			loc, _ := resp.Location()
+			if strings.HasPrefix(loc.String(), "http://127.0.0.1:1/") {
+				return loc
+			}
+			next = loc.String()
+		case resp.StatusCode == 200 && reCSRF.Match(body):
+			form = url.Values{"request": {string(reRequest.FindSubmatch(body)[1])}, "csrf": {string(reCSRF.FindSubmatch(body)[1])}, "action": {"approve"}}
+			for _, m := range regexp.MustCompile(`name="service" value="([^"]+)" checked`).FindAllSubmatch(body, -1) {
+				form.Add("service", string(m[1]))
+			}
+		default:
+			t.Fatalf("browser stopped at %s: %d %s", next, resp.StatusCode, body)
+		}
+	}
+	t.Fatal("too many steps")
+	return nil
+}
+
+// oauthClient connects the Go SDK's own OAuth client (DCR, PKCE) to gwmcp.
+func oauthClient(t *testing.T, base string) *mcp.ClientSession {
+	t.Helper()
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			RedirectURIs: []string{"http://127.0.0.1:1/callback"}, ClientName: "e2e <client>",
+			GrantTypes: []string{"authorization_code", "refresh_token"}, TokenEndpointAuthMethod: "none"}},
+		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			q := browse(t, args.URL, base).Query()
+			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		},
+		RequestRefreshToken: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: base + "/mcp", OAuthHandler: h, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatalf("connect with OAuth: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func callOK(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) string {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	if res.IsError {
+		t.Fatalf("%s failed: %s", name, b.String())
+	}
+	return b.String()
+}
+
+// TestSandboxOAuthEndToEnd: an MCP client logs in through gwmcp's authorization server with
+// the sandbox Google as upstream, and its tools act as the account that logged in.
+func TestSandboxOAuthEndToEnd(t *testing.T) {
+	a, base := sandboxHTTP(t, nil)
+	if err := a.Sandbox().SetAutoApprove("bob@sandbox.example"); err != nil {
+		t.Fatal(err)
+	}
+	cs := oauthClient(t, base)
+	status := callOK(t, cs, "check_auth_status", map[string]any{})
+	if !strings.Contains(status, "bob@sandbox.example") || strings.Contains(status, "alice@sandbox.example") {
+		t.Errorf("status: %s", status)
+	}
+	cals := callOK(t, cs, "list_calendars", map[string]any{})
+	if !strings.Contains(cals, "Europe/London") {
+		t.Errorf("bob's calendars: %s", cals)
+	}
+	// The demo account of the desktop is not bob's to use.
+	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_calendars", Arguments: map[string]any{"user_google_email": "alice@sandbox.example"}})
+	if res == nil || !res.IsError {
+		t.Error("bob acted as alice")
+	}
+}
+
+// TestSessionsAreBoundToTheirPrincipal: carol's token with bob's session id is refused.
+func TestSessionsAreBoundToTheirPrincipal(t *testing.T) {
+	a, base := sandboxHTTP(t, nil)
+	_ = a.Sandbox().SetAutoApprove("bob@sandbox.example")
+	bob := oauthClient(t, base)
+	callOK(t, bob, "list_google_accounts", map[string]any{})
+	_ = a.Sandbox().SetAutoApprove("carol@sandbox.example")
+	var carolToken string
+	carol := oauthClientCapture(t, base, &carolToken)
+	callOK(t, carol, "list_google_accounts", map[string]any{})
+
+	body := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"list_google_accounts","arguments":{}}}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+carolToken)
+	req.Header.Set("Mcp-Session-Id", bob.ID())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(string(b), "bob") {
+		t.Fatalf("carol with bob's session: %d %s", resp.StatusCode, b)
+	}
+}
+
+// oauthClientCapture is oauthClient that also hands back the access token it got.
+func oauthClientCapture(t *testing.T, base string, token *string) *mcp.ClientSession {
+	t.Helper()
+	cs := oauthClient(t, base)
+	*token = lastToken(t, base)
+	return cs
+}
+
+var tokenRe = regexp.MustCompile(`"access_token":"([^"]+)"`)
+
+// lastToken registers a fresh client and logs in again through the same flow, returning the
+// raw access token (the SDK keeps its own private).
+func lastToken(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/oauth/register", "application/json", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:1/callback"],"token_endpoint_auth_method":"none","client_name":"raw"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	clientID := regexp.MustCompile(`"client_id":"([^"]+)"`).FindSubmatch(b)[1]
+	verifier := strings.Repeat("v", 50)
+	challenge := s256(verifier)
+	u := base + "/oauth/authorize?" + url.Values{"client_id": {string(clientID)}, "redirect_uri": {"http://127.0.0.1:1/callback"},
+		"response_type": {"code"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {"s"}}.Encode()
+	code := browse(t, u, base).Query().Get("code")
+	resp, err = http.PostForm(base+"/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {"http://127.0.0.1:1/callback"}, "client_id": {string(clientID)}, "code_verifier": {verifier}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := tokenRe.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("token response: %s", b)
+	}
+	return string(m[1])
+}
+
+func s256(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
