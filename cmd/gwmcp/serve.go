@@ -66,7 +66,11 @@ func newServeCmd(e env) *cobra.Command {
 			}
 			cfg := eff.Config
 			log := app.NewLogger(e.stderr, app.LogOptions{JSON: !isTerminal(e.stderr), Debug: cfg.EnhancedLogging})
-			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Version: versionString(), Logger: log, Stdin: e.stdin})
+			o := app.Options{Config: cfg, Version: versionString(), Logger: log, Stdin: e.stdin}
+			if cfg.Transport == config.TransportStdio {
+				o.OpenBrowser = openBrowser
+			}
+			a, err := app.New(cmd.Context(), o)
 			if err != nil {
 				return err
 			}

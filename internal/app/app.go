@@ -50,6 +50,11 @@ type Options struct {
 	Storage *Storage
 	// OpenBrowser opens a URL on the desktop (start_google_auth); nil never opens one.
 	OpenBrowser func(url string) error
+	// Admin builds the app for an administration command: no serving, no loopback check,
+	// and the server state opened as StateStore says ("memory" when the command needs none
+	// of it, so a running server's embedded store stays free; "" the configured store).
+	Admin      bool
+	StateStore string
 }
 
 // App is a configured gwmcp server.

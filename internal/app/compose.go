@@ -30,7 +30,7 @@ import (
 func (a *App) build(ctx context.Context) error {
 	a.cfg = a.opts.Config
 	cfg := &a.cfg
-	if cfg.Transport == config.TransportHTTP && !cfg.Sandbox && !cfg.AuthConfigured() && !config.IsLoopbackHost(cfg.Host) {
+	if !a.opts.Admin && cfg.Transport == config.TransportHTTP && !cfg.Sandbox && !cfg.AuthConfigured() && !config.IsLoopbackHost(cfg.Host) {
 		return &config.Error{Var: "SERVER_HOST", Value: cfg.Host, Allowed: "a loopback address (127.0.0.1, ::1, localhost) when no Google OAuth client is configured: without one, /mcp has no authentication"}
 	}
 	if cfg.Sandbox {
@@ -44,6 +44,9 @@ func (a *App) build(ctx context.Context) error {
 			// On the desktop two clients may each start gwmcp on one directory; server
 			// state (sessions, grants) matters only to the HTTP transport.
 			kv = "memory"
+		}
+		if a.opts.StateStore != "" {
+			kv = a.opts.StateStore
 		}
 		st, err := OpenStorage(ctx, *cfg, StorageOptions{KV: kv, Now: a.opts.Now, Logger: a.log})
 		if err != nil {
