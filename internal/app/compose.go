@@ -11,6 +11,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/gwmcp/gwmcp/internal/authserver"
 	"github.com/gwmcp/gwmcp/internal/config"
 	"github.com/gwmcp/gwmcp/internal/devtoken"
@@ -148,7 +150,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 
 	a.mcp = mcpserver.New(mcpserver.Options{Version: a.opts.Version, Config: *cfg, Tools: a.registry, Logger: a.log,
-		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter})
+		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter, Identity: a.describeCaller})
 	a.handler = a.routes()
 	return nil
 }
@@ -245,4 +247,41 @@ func principalFromToken(ti *auth.TokenInfo) (identity.Principal, bool) {
 		return identity.Principal{}, false
 	}
 	return identity.Principal{Subject: p.Subject, Email: p.Email, Kind: identity.KindOAuth, ClientID: p.ClientID, Scopes: p.Scopes}, true
+}
+
+// Caller is the gwmcp://me resource: who is calling and the accounts they may use.
+type Caller struct {
+	Kind     string          `json:"kind"`
+	Email    string          `json:"email,omitempty"`
+	Client   string          `json:"client,omitempty"`
+	Accounts []CallerAccount `json:"accounts"`
+}
+
+// CallerAccount is one account of the caller (never a token).
+type CallerAccount struct {
+	Email      string `json:"email"`
+	Primary    bool   `json:"primary"`
+	Authorized bool   `json:"authorized"`
+}
+
+func (a *App) describeCaller(ctx context.Context, req *mcp.ReadResourceRequest) (any, error) {
+	var p identity.Principal
+	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil {
+		// The same reading as the tools: a verified token's principal, never the local one.
+		p = a.deps.PrincipalOf(&mcp.CallToolRequest{Extra: req.Extra})
+	} else {
+		p = a.deps.Local
+	}
+	if p.Subject == "" {
+		return nil, errors.New("the caller could not be identified")
+	}
+	accts, err := a.resolver.Accounts(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := Caller{Kind: string(p.Kind), Email: p.Email, Client: p.ClientID, Accounts: []CallerAccount{}}
+	for _, acct := range accts {
+		out.Accounts = append(out.Accounts, CallerAccount{Email: acct.Email, Primary: acct.Primary, Authorized: acct.Stored})
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,6 +162,10 @@ func TestSandboxOAuthEndToEnd(t *testing.T) {
 	if !strings.Contains(cals, "Europe/London") {
 		t.Errorf("bob's calendars: %s", cals)
 	}
+	me, err := cs.ReadResource(context.Background(), &mcp.ReadResourceParams{URI: "gwmcp://me"})
+	if err != nil || !strings.Contains(me.Contents[0].Text, `"email": "bob@sandbox.example"`) || !strings.Contains(me.Contents[0].Text, `"kind": "oauth"`) {
+		t.Errorf("gwmcp://me: %v %+v", err, me)
+	}
 	// The demo account of the desktop is not bob's to use.
 	res, _ := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_calendars", Arguments: map[string]any{"user_google_email": "alice@sandbox.example"}})
 	if res == nil || !res.IsError {
@@ -240,4 +245,36 @@ func lastToken(t *testing.T, base string) string {
 func s256(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// TestSandboxStdio: gwmcp serve --sandbox on stdio acts as the demo account at once.
+func TestSandboxStdio(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Sandbox, cfg.CredentialsDir, cfg.ToolTier = true, t.TempDir(), "complete"
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	a, err := New(context.Background(), Options{Config: cfg, Stdin: inR, Stdout: outW, Logger: NewLogger(io.Discard, LogOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = a.Run(ctx) }()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx, &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if cals := callOK(t, cs, "list_calendars", map[string]any{}); !strings.Contains(cals, "America/New_York") {
+		t.Errorf("demo calendars: %s", cals)
+	}
+	me, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "gwmcp://me"})
+	if err != nil || !strings.Contains(me.Contents[0].Text, SandboxDemoAccount) || !strings.Contains(me.Contents[0].Text, `"kind": "local"`) {
+		t.Errorf("gwmcp://me: %v %+v", err, me)
+	}
+	// Nothing of the demo reached the configured credentials directory.
+	if entries, _ := os.ReadDir(cfg.CredentialsDir); len(entries) != 0 {
+		t.Errorf("the sandbox wrote into CREDENTIALS_DIR: %v", entries)
+	}
 }

@@ -26,6 +26,8 @@ type Options struct {
 	SessionID func() string
 	// Filter selects the tools offered (tier, services, read-only, disabled).
 	Filter tools.Filter
+	// Identity describes the caller of a request for the gwmcp://me resource (nil: none).
+	Identity func(ctx context.Context, req *mcp.ReadResourceRequest) (any, error)
 }
 
 // Instructions tell a model how to use the server.
@@ -77,6 +79,9 @@ func New(o Options) *mcp.Server {
 	}
 	st.toolCount = len(installed.Names())
 	s.AddResource(statusResource, st.readStatus)
+	if o.Identity != nil {
+		s.AddResource(identityResource, identityHandler(o.Identity))
+	}
 	addPrompts(s, installed)
 	return s
 }
