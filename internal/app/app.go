@@ -26,6 +26,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
 	"github.com/gwmcp/gwmcp/internal/tools"
+	"github.com/gwmcp/gwmcp/internal/transfer"
 	"github.com/gwmcp/gwmcp/internal/upstream"
 	"github.com/gwmcp/gwmcp/internal/workspace"
 )
@@ -85,6 +86,7 @@ type App struct {
 	devKey         *devtoken.Key      // nil: development tokens refused
 	registry       *tools.Registry
 	deps           *tools.Deps
+	transfers      *transfer.Service
 
 	// streamsCtx is cancelled once the in-flight requests have drained during a shutdown,
 	// which ends the long-lived SSE streams (GET /mcp) that would otherwise keep the drain
@@ -139,6 +141,9 @@ func (a *App) Close() error {
 	var errs []error
 	if a.sessions != nil {
 		a.sessions.StopSweeper()
+	}
+	if a.transfers != nil {
+		errs = append(errs, a.transfers.Close())
 	}
 	if a.sandboxSrv != nil {
 		errs = append(errs, a.sandboxSrv.Close())

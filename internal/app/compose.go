@@ -24,6 +24,9 @@ import (
 	"github.com/gwmcp/gwmcp/internal/tools"
 	"github.com/gwmcp/gwmcp/internal/tools/accounts"
 	"github.com/gwmcp/gwmcp/internal/tools/calendar"
+	"github.com/gwmcp/gwmcp/internal/tools/drive"
+	"github.com/gwmcp/gwmcp/internal/tools/gmail"
+	"github.com/gwmcp/gwmcp/internal/transfer"
 	"github.com/gwmcp/gwmcp/internal/upstream"
 	"github.com/gwmcp/gwmcp/internal/workspace"
 )
@@ -101,10 +104,21 @@ func (a *App) build(ctx context.Context) error {
 	a.resolver = identity.NewResolver(identity.ResolverOptions{Directory: a.directory, Credentials: a.storage.Credentials,
 		Scopes: a.scopes, AuthURL: a.authURL, ServiceAccounts: cfg.IDTokenAccounts, LocalDefault: localDef})
 
+	// Large content: local files on the desktop, signed single-use URLs over HTTP.
+	localDir := ""
+	if cfg.Transport == config.TransportStdio {
+		localDir = cfg.TransferDir
+	}
+	a.transfers, err = transfer.New(transfer.Options{LocalDir: localDir, BaseURL: cfg.BaseURL, KV: kv, MaxBytes: cfg.TransferMaxBytes,
+		Now: a.opts.Now, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("TRANSFER_DIR: %w", err)
+	}
+
 	// Tools.
 	a.registry = a.opts.Tools
 	a.deps = &tools.Deps{Resolver: a.resolver, Clients: a.factory, Local: a.local, AuthURL: a.authURL, KV: kv, Logger: a.log,
-		FromToken: principalFromToken}
+		FromToken: principalFromToken, Transfers: a.transfers}
 	if a.sessions != nil {
 		a.deps.Selection = a.sessions
 	}
@@ -157,6 +171,8 @@ func (a *App) build(ctx context.Context) error {
 
 // registerGoogleTools registers the Google service tools.
 func registerGoogleTools(r *tools.Registry, d *tools.Deps) {
+	drive.Register(r, d)
+	gmail.Register(r, d)
 	calendar.Register(r, d)
 }
 

@@ -278,3 +278,55 @@ func TestSandboxStdio(t *testing.T) {
 		t.Errorf("the sandbox wrote into CREDENTIALS_DIR: %v", entries)
 	}
 }
+
+// TestSignedUploadThroughTheServer: over HTTP, upload_to_drive hands out a signed URL; the
+// bytes (larger than the request body limit) stream through gwmcp into the sandbox Drive as
+// the principal's account; the URL is single-use and refuses another principal's token.
+func TestSignedUploadThroughTheServer(t *testing.T) {
+	a, base := sandboxHTTP(t, func(c *config.Config) { c.MaxRequestBytes = 1 << 20 })
+	_ = a.Sandbox().SetAutoApprove("bob@sandbox.example")
+	cs := oauthClient(t, base)
+	up := func() string {
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "upload_to_drive", Arguments: map[string]any{"filename": "report.bin"}})
+		if err != nil || res.IsError {
+			t.Fatalf("upload_to_drive: %v %+v", err, res)
+		}
+		return res.StructuredContent.(map[string]any)["upload_url"].(string)
+	}
+	put := func(u, token string, body []byte) (int, string) {
+		req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader(string(body)))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	payload := []byte(strings.Repeat("gwmcp!", 500_000)) // 3 MB, past the 1 MiB body limit
+	u := up()
+	if !strings.HasPrefix(u, base+"/drive-upload/") {
+		t.Fatalf("upload URL %q", u)
+	}
+	status, body := put(u, "", payload)
+	if status != 200 || !strings.Contains(body, "report.bin") {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	if status, _ := put(u, "", payload); status != http.StatusNotFound {
+		t.Errorf("replayed upload URL: %d", status)
+	}
+	if ids := a.Sandbox().DriveFiles("report.bin"); len(ids) != 1 {
+		t.Fatalf("files named report.bin: %v", ids)
+	} else if f, _ := a.Sandbox().DriveFile(ids[0]); f.Owner != "bob@sandbox.example" || len(f.Content) != len(payload) {
+		t.Errorf("stored file: owner %q, %d bytes", f.Owner, len(f.Content))
+	}
+	// Another principal's token on bob's URL is refused.
+	_ = a.Sandbox().SetAutoApprove("carol@sandbox.example")
+	carol := lastToken(t, base)
+	if status, _ := put(up(), carol, []byte("x")); status != http.StatusForbidden {
+		t.Errorf("carol's token on bob's upload URL: %d", status)
+	}
+}

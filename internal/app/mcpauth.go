@@ -180,3 +180,33 @@ func (b *bindingWriter) Write(p []byte) (int, error) {
 }
 
 func (b *bindingWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+// optionalPrincipal verifies a bearer token when one is sent and puts its principal in the
+// request context; without one the request goes on anonymous (a signed URL is its own
+// capability). An invalid token is refused rather than ignored.
+func (a *App) optionalPrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var p identity.Principal
+		var err error
+		switch {
+		case a.devKey != nil && devtoken.LooksLike(tok), a.idTokenCandidate(tok):
+			p, _, err = a.verifyAlt(r.Context(), tok)
+		case a.auth != nil:
+			var ap authserver.Principal
+			ap, err = a.auth.VerifyAccessToken(r.Context(), tok)
+			p = identity.Principal{Subject: ap.Subject, Email: ap.Email, Kind: identity.KindOAuth, ClientID: ap.ClientID, Scopes: ap.Scopes}
+		default:
+			err = errors.New("no verifier")
+		}
+		if err != nil {
+			httpguard.WriteJSONError(w, http.StatusUnauthorized, "invalid_token", "The bearer token is not valid; the signed URL alone is enough.")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), p)))
+	})
+}

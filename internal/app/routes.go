@@ -63,9 +63,17 @@ func (a *App) routes() http.Handler {
 	if a.linker != nil {
 		a.linker.Routes(mux)
 	}
+	if a.transfers != nil && !a.transfers.Local() {
+		// Signed URLs are the capability; a request that also carries a token must be the
+		// same principal's (the transfer service checks), so verify it here.
+		tm := http.NewServeMux()
+		a.transfers.Routes(tm)
+		mux.Handle(a.transfers.UploadPath(), a.optionalPrincipal(tm))
+		mux.Handle(a.transfers.DownloadPath(), a.optionalPrincipal(tm))
+	}
 
 	var h http.Handler = mux
-	h = httpguard.LimitBody(cfg.MaxRequestBytes, h)
+	h = httpguard.LimitBody(cfg.MaxRequestBytes, h, a.transferUploadPaths()...)
 	h = httpguard.Headers{Enabled: cfg.SecurityHeaders, CSP: cfg.CSPPolicy, HSTSMaxAge: cfg.HSTSMaxAge, TLS: cfg.EnableHTTPS}.Middleware(h)
 	h = httpguard.AccessLog(a.log, h)
 	h = httpguard.Recover(a.log, h)
@@ -112,4 +120,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// transferUploadPaths are exempt from the global body limit: the transfer service enforces
+// TRANSFER_MAX_BYTES itself while streaming.
+func (a *App) transferUploadPaths() []string {
+	if a.transfers == nil || a.transfers.Local() {
+		return nil
+	}
+	return []string{a.transfers.UploadPath()}
 }

@@ -58,7 +58,7 @@ var allowed = map[string][]string{
 }
 
 // googleTool is what a Google tool package may import.
-var googleTool = []string{"internal/tools", "internal/identity", "internal/workspace", "internal/scopes", "internal/secret", "internal/store"}
+var googleTool = []string{"internal/tools", "internal/identity", "internal/workspace", "internal/scopes", "internal/secret", "internal/store", "internal/transfer"}
 
 // forbidden are pairs the design calls out by name; they stay refused even if someone widens
 // the table above by mistake.

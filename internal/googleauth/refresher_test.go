@@ -16,7 +16,9 @@ type fakeUpstream struct {
 	err error
 }
 
-func (f fakeUpstream) Refresh(context.Context, secret.String) (upstream.Tokens, error) { return f.tok, f.err }
+func (f fakeUpstream) Refresh(context.Context, secret.String) (upstream.Tokens, error) {
+	return f.tok, f.err
+}
 
 func TestRefresherMapsErrors(t *testing.T) {
 	exp := time.Now().Add(time.Hour)

@@ -151,9 +151,16 @@ func (h Headers) Middleware(next http.Handler) http.Handler {
 }
 
 // LimitBody caps every request body at max bytes; reading past it fails, and handlers that
-// use ReadJSON answer 413.
-func LimitBody(max int64, next http.Handler) http.Handler {
+// use ReadJSON answer 413. Paths under an exempt prefix enforce limits of their own (large
+// uploads).
+func LimitBody(max int64, next http.Handler, exempt ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range exempt {
+			if strings.HasPrefix(r.URL.Path, p) {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
 		if r.ContentLength > max {
 			WriteJSONError(w, http.StatusRequestEntityTooLarge, "request_too_large", "Request body too large")
 			return

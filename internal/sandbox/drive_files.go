@@ -398,6 +398,10 @@ func (s *Sandbox) driveExport(w http.ResponseWriter, r *http.Request, c driveCal
 		driveBadRequest("required", "Required parameter: mimeType", "mimeType").Write(w)
 		return
 	}
+	// files.export has no supportsAllDrives parameter: Google exports shared drive files without it.
+	q := r.URL.Query()
+	q.Set("supportsAllDrives", "true")
+	r.URL.RawQuery = q.Encode()
 	d := s.drive()
 	d.mu.Lock()
 	f, _, e := d.lookup(r.PathValue("fileId"), c, r)

@@ -141,6 +141,9 @@ func AddGoogle[In accountArg, Out any](r *Registry, d *Deps, t *mcp.Tool, spec S
 			return nil, zero, d.toolError(ctx, p, err)
 		}
 		log := d.Logger
+		if log == nil {
+			log = DiscardLogger()
+		}
 		if d.Logs != nil {
 			log = d.Logs.For(req.Session)
 		}
