@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -218,6 +219,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		a.sessions.StartSweeper(time.Minute)
 	}
 	a.ready.Store(true)
+	// Start-up (schemas of every tool, key loading, store opening) leaves garbage behind;
+	// give it back to the system now rather than when the scavenger gets to it.
+	go debug.FreeOSMemory()
 	a.log.Info("serving MCP over Streamable HTTP", "listen", scheme+"://"+ln.Addr().String(),
 		"mcp", cfg.MCPResource(), "stateless", cfg.Stateless, "version", a.opts.Version)
 	if !cfg.AuthConfigured() {

@@ -6,6 +6,7 @@ package mcpserver
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -69,9 +70,19 @@ func New(o Options) *mcp.Server {
 		},
 		GetSessionID: o.SessionID,
 	})
+	installed := o.Tools.Select(o.Filter)
+	// Tools are installed (their schemas inferred and resolved) when the first request
+	// arrives, before it is handled: an idle server never pays for them, and the first
+	// initialize already sees every tool.
+	var once sync.Once
+	lazy := func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			once.Do(func() { installed.InstallAll(s) })
+			return next(ctx, method, req)
+		}
+	}
 	// Recover is outermost so a panic anywhere, middleware included, is answered.
-	s.AddReceivingMiddleware(tools.Recover(o.Logger), st.logs.Middleware)
-	installed := o.Tools.Install(s, o.Filter)
+	s.AddReceivingMiddleware(tools.Recover(o.Logger), lazy, st.logs.Middleware)
 	// What status reports about the tools is fixed once they are installed.
 	st.services = installed.Services()
 	if st.services == nil {

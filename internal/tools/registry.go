@@ -23,6 +23,11 @@ type Spec struct {
 	Scopes []string
 	// Tier is the smallest tool tier that offers the tool.
 	Tier Tier
+	// Defaults are default values of top-level input properties (the SDK applies them
+	// before the handler runs); Enums restrict top-level input or output properties. Fields
+	// tagged `enum:"a,b"` are restricted too.
+	Defaults map[string]any
+	Enums    map[string][]any
 }
 
 // Tier is a tool surface size: core keeps tools/list small, complete offers everything.
@@ -103,16 +108,18 @@ func Add[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandlerFor[
 	if r.Has(t.Name) {
 		panic("tools: duplicate tool " + t.Name)
 	}
-	if t.InputSchema == nil {
-		t.InputSchema = Strict[In]()
-	}
-	if t.OutputSchema == nil {
-		t.OutputSchema = Strict[Out]()
-	}
 	r.entries = append(r.entries, entry{
 		tool: t,
 		spec: spec,
 		install: func(s *mcp.Server) {
+			// Schemas are inferred when the tool is installed, not when it is registered:
+			// reflection over every tool's types is most of a server's start-up work.
+			if t.InputSchema == nil {
+				t.InputSchema = schemaFor[In](spec.Defaults, spec.Enums)
+			}
+			if t.OutputSchema == nil {
+				t.OutputSchema = schemaFor[Out](nil, spec.Enums)
+			}
 			mcp.AddTool(s, t, h)
 		},
 	})
@@ -147,14 +154,27 @@ func (r *Registry) Services() []string {
 // Install adds every registered tool the filter allows to s and returns the registry of
 // what was installed (for status and prompts).
 func (r *Registry) Install(s *mcp.Server, f Filter) *Registry {
+	out := r.Select(f)
+	out.InstallAll(s)
+	return out
+}
+
+// Select returns the registry of the tools the filter allows, without installing them.
+func (r *Registry) Select(f Filter) *Registry {
 	out := NewRegistry()
 	for _, e := range r.entries {
 		if f.Allows(e.tool, e.spec) {
-			e.install(s)
 			out.entries = append(out.entries, e)
 		}
 	}
 	return out
+}
+
+// InstallAll adds every tool of the registry to s.
+func (r *Registry) InstallAll(s *mcp.Server) {
+	for _, e := range r.entries {
+		e.install(s)
+	}
 }
 
 // Scopes returns every Google scope the registered tools declare, deduplicated and sorted.

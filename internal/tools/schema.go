@@ -3,7 +3,10 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 )
@@ -42,6 +45,49 @@ func makeStrict(s *jsonschema.Schema) {
 	for _, d := range s.Defs {
 		makeStrict(d)
 	}
+}
+
+// schemaFor is Strict[T] with defaults, the enums that name its properties, and the values of
+// fields tagged `enum:"a,b"`.
+func schemaFor[T any](defaults map[string]any, enums map[string][]any) *jsonschema.Schema {
+	s := InputSchema[T](defaults)
+	for name, values := range enumTags(reflect.TypeFor[T]()) {
+		Enum(s, name, values...)
+	}
+	for name, values := range enums {
+		if _, ok := s.Properties[name]; ok {
+			Enum(s, name, values...)
+		}
+	}
+	return s
+}
+
+// enumTags returns the allowed values of top-level struct fields tagged `enum:"a,b"`, by
+// JSON name (embedded structs flattened, as encoding/json does).
+func enumTags(t reflect.Type) map[string][]any {
+	out := map[string][]any{}
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, enumTags(f.Type))
+			continue
+		}
+		e := f.Tag.Get("enum")
+		if e == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		for _, v := range strings.Split(e, ",") {
+			out[name] = append(out[name], strings.TrimSpace(v))
+		}
+	}
+	return out
 }
 
 // InputSchema is Strict[T] with default values for top-level properties. The SDK applies

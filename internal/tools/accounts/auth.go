@@ -41,9 +41,8 @@ func registerAuth(r *tools.Registry, d *Deps) {
 		Description: "Starts connecting a Google account to gwmcp (or granting it more services). Returns an authorization URL: " +
 			"show it to the user, who picks the services, signs in with Google and approves; then retry the call that needed it. " +
 			"Already granted services are kept. The account that signs in is the one connected, whatever address was hinted.",
-		InputSchema: tools.InputSchema[startInput](map[string]any{"auto_open_browser": true, "show_service_selection": true}),
 		Annotations: &mcp.ToolAnnotations{IdempotentHint: true, DestructiveHint: new(false), OpenWorldHint: new(true)},
-	}, tools.Spec{Tier: tools.Core}, d.startAuth)
+	}, tools.Spec{Tier: tools.Core, Defaults: map[string]any{"auto_open_browser": true, "show_service_selection": true}}, d.startAuth)
 }
 
 func (d *Deps) startAuth(ctx context.Context, req *mcp.CallToolRequest, in startInput) (*mcp.CallToolResult, StartAuthOutput, error) {

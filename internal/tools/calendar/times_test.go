@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/gwmcp/gwmcp/internal/tools"
 )
 
 func TestParseWhen(t *testing.T) {
@@ -141,7 +143,7 @@ func TestStrictSchemaRemovesUnions(t *testing.T) {
 		t.Fatal(err)
 	}
 	rb, _ := json.Marshal(raw)
-	sb, _ := json.Marshal(strictSchema[listEventsIn](nil))
+	sb, _ := json.Marshal(tools.Strict[listEventsIn]())
 	if !strings.Contains(string(rb), `["null","boolean"]`) || strings.Contains(string(sb), `"null"`) {
 		t.Errorf("raw %s\nstrict %s", rb, sb)
 	}

@@ -11,9 +11,7 @@ package gmail
 
 import (
 	"context"
-	"maps"
 	"net/url"
-	"reflect"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -62,44 +60,14 @@ func Register(r *tools.Registry, d *tools.Deps) {
 // accountInput is what tools.AddGoogle needs of an input (tools.AccountParam gives it).
 type accountInput interface{ Account() string }
 
-// add registers a Google tool. Its schemas are tools.Strict ones (no union types), with the
-// allowed values of fields tagged `enum:"a,b"` and the input defaults given (the Python
-// server's defaults, which the SDK applies before the handler runs).
+// add registers a Gmail tool. Its schemas are strict (no union types), with the allowed
+// values of fields tagged `enum:"a,b"` and the input defaults given (the Python server's
+// defaults, which the SDK applies before the handler runs); tools builds them when the tool
+// is installed.
 func add[In accountInput, Out any](r *tools.Registry, d *tools.Deps, t *mcp.Tool, spec tools.Spec, defaults map[string]any,
 	h func(ctx context.Context, c tools.Call, in In) (Out, error)) {
-	in := tools.InputSchema[In](defaults)
-	for name, values := range enumTags(reflect.TypeFor[In]()) {
-		tools.Enum(in, name, values...)
-	}
-	out := tools.Strict[Out]()
-	for name, values := range enumTags(reflect.TypeFor[Out]()) {
-		tools.Enum(out, name, values...)
-	}
-	t.InputSchema, t.OutputSchema = in, out
-	spec.Service = Service
+	spec.Service, spec.Defaults = Service, defaults
 	tools.AddGoogle(r, d, t, spec, h)
-}
-
-// enumTags returns the allowed values of the top-level fields of a struct tagged
-// `enum:"a,b"`, by JSON name (embedded structs are flattened, as encoding/json does).
-func enumTags(t reflect.Type) map[string][]any {
-	out := map[string][]any{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			maps.Copy(out, enumTags(f.Type))
-			continue
-		}
-		e := f.Tag.Get("enum")
-		if e == "" {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		for v := range strings.SplitSeq(e, ",") {
-			out[name] = append(out[name], v)
-		}
-	}
-	return out
 }
 
 // Annotation helpers.
