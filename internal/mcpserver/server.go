@@ -5,6 +5,8 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -55,7 +57,7 @@ func New(o Options) *mcp.Server {
 	st := &status{opts: o, logs: tools.NewClientLogs(o.Logger, "gwmcp")}
 	// health_check joins the caller's registry so prompts and listings see one set of tools.
 	if !o.Tools.Has(healthCheckName) {
-		tools.Add(o.Tools, healthCheckTool, tools.Spec{}, st.healthCheck)
+		tools.AddRaw[healthCheckInput, Status](o.Tools, healthCheckTool, tools.Spec{}, st.healthCheck)
 	}
 
 	s := mcp.NewServer(&mcp.Implementation{
@@ -149,8 +151,13 @@ var healthCheckTool = &mcp.Tool{
 
 type healthCheckInput struct{}
 
-func (s *status) healthCheck(ctx context.Context, req *mcp.CallToolRequest, _ healthCheckInput) (*mcp.CallToolResult, Status, error) {
+func (s *status) healthCheck(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	st := s.snapshot()
 	s.logs.For(req.Session).DebugContext(ctx, "health check", "uptime", st.Uptime)
-	return nil, st, nil
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("encoding status: %w", err)
+	}
+	// The text is the same JSON, for clients that do not read structured content.
+	return &mcp.CallToolResult{StructuredContent: json.RawMessage(b), Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}, nil
 }

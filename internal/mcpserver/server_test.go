@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/gwmcp/gwmcp/internal/config"
@@ -245,5 +246,42 @@ func TestPanickingToolDoesNotKillTheServer(t *testing.T) {
 	}
 	if _, err := cs.ListTools(ctx, nil); err != nil {
 		t.Errorf("tools/list (no params) after a panic: %v", err)
+	}
+}
+
+// TestHealthCheckOutputMatchesItsSchema: health_check builds its result itself (the SDK does
+// not validate it), so the structured content is checked against the declared schema here.
+func TestHealthCheckOutputMatchesItsSchema(t *testing.T) {
+	cs := connect(t, nil, nil)
+	ctx := context.Background()
+	lt, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema jsonschema.Schema
+	for _, tool := range lt.Tools {
+		if tool.Name == "health_check" {
+			if err := json.Unmarshal(mustJSON(t, tool.OutputSchema), &schema); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	resolved, err := schema.Resolve(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "health_check"})
+	if err != nil || res.IsError {
+		t.Fatal(err, res)
+	}
+	var instance map[string]any
+	if err := json.Unmarshal(mustJSON(t, res.StructuredContent), &instance); err != nil {
+		t.Fatal(err)
+	}
+	if err := resolved.Validate(instance); err != nil {
+		t.Errorf("health_check output does not match its schema: %v", err)
+	}
+	if text := res.Content[0].(*mcp.TextContent).Text; !strings.Contains(text, `"status":"ok"`) {
+		t.Errorf("text content = %q", text)
 	}
 }

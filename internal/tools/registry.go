@@ -125,6 +125,25 @@ func Add[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandlerFor[
 	})
 }
 
+// AddRaw registers a tool whose handler builds its whole result, structured content
+// included, with schemas inferred from In and Out. The SDK then neither decodes, nor
+// validates, nor re-encodes: for a hot, fixed-shape tool whose output a test checks against
+// its schema (health_check).
+func AddRaw[In, Out any](r *Registry, t *mcp.Tool, spec Spec, h mcp.ToolHandler) {
+	if r.Has(t.Name) {
+		panic("tools: duplicate tool " + t.Name)
+	}
+	r.entries = append(r.entries, entry{tool: t, spec: spec, install: func(s *mcp.Server) {
+		if t.InputSchema == nil {
+			t.InputSchema = schemaFor[In](spec.Defaults, spec.Enums)
+		}
+		if t.OutputSchema == nil {
+			t.OutputSchema = schemaFor[Out](nil, spec.Enums)
+		}
+		s.AddTool(t, h)
+	}})
+}
+
 // Has reports whether a tool of that name is registered.
 func (r *Registry) Has(name string) bool {
 	return slices.ContainsFunc(r.entries, func(e entry) bool { return e.tool.Name == name })
