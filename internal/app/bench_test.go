@@ -2,21 +2,35 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/gwmcp/gwmcp/internal/config"
+	"github.com/gwmcp/gwmcp/internal/secret"
 )
 
 // benchCalls has b.N tool calls made by 32 concurrent MCP sessions against handler.
 func benchCalls(b *testing.B, handler http.Handler, tool string) {
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
+	benchURL(b, srv.URL, "", tool)
+}
+
+// benchURL is benchCalls against a running server, with a bearer token if given.
+func benchURL(b *testing.B, base, token, tool string) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
-	hc := &http.Client{Transport: tr}
+	var rt http.RoundTripper = tr
+	if token != "" {
+		rt = bearerTransport{token: token, next: tr}
+	}
+	hc := &http.Client{Transport: rt}
+	srv := struct{ URL string }{base}
 	const clients = 32
 	sessions := make(chan *mcp.ClientSession, clients)
 	for range clients {
@@ -64,4 +78,33 @@ func BenchmarkBareNoopHTTP(b *testing.B) {
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
 	benchCalls(b, mux, "noop")
+}
+
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (t bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+t.token)
+	return t.next.RoundTrip(r)
+}
+
+// BenchmarkAuthOverhead serves health_check to 32 sessions from two gwmcp servers alike in
+// everything (sandbox Google, in-memory state) but authentication: one requires gwmcp's OAuth
+// bearer tokens (verification on the cache-hit path, scope check, session binding), the other
+// runs without (loopback). Rounds alternate so both see the same machine noise; compare
+// ns/op of the auth and open rounds.
+func BenchmarkAuthOverhead(b *testing.B) {
+	authed, authBase := sandboxHTTP(b, nil)
+	_ = authed.Sandbox().SetAutoApprove("bob@sandbox.example")
+	token := lastToken(b, authBase)
+	_, openBase := sandboxHTTP(b, func(c *config.Config) {
+		c.Sandbox, c.CredentialMode, c.StoreURL = false, "MEMORY_ONLY", secret.String{}
+	})
+	for round := range 3 {
+		b.Run(fmt.Sprintf("auth-%d", round), func(b *testing.B) { benchURL(b, authBase, token, "health_check") })
+		b.Run(fmt.Sprintf("open-%d", round), func(b *testing.B) { benchURL(b, openBase, "", "health_check") })
+	}
 }

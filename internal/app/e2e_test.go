@@ -23,7 +23,7 @@ import (
 )
 
 // sandboxHTTP starts gwmcp serve --sandbox --transport http on a loopback port.
-func sandboxHTTP(t *testing.T, mutate func(*config.Config)) (*App, string) {
+func sandboxHTTP(t testing.TB, mutate func(*config.Config)) (*App, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +58,7 @@ var (
 
 // browse plays the person: follow redirects within gwmcp and the sandbox, approve gwmcp's
 // consent page, and stop at the first URL elsewhere (the MCP client's redirect URI).
-func browse(t *testing.T, start, base string) *url.URL {
+func browse(t testing.TB, start, base string) *url.URL {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -214,7 +214,7 @@ var tokenRe = regexp.MustCompile(`"access_token":"([^"]+)"`)
 
 // lastToken registers a fresh client and logs in again through the same flow, returning the
 // raw access token (the SDK keeps its own private).
-func lastToken(t *testing.T, base string) string {
+func lastToken(t testing.TB, base string) string {
 	t.Helper()
 	resp, err := http.Post(base+"/oauth/register", "application/json", strings.NewReader(`{"redirect_uris":["http://127.0.0.1:1/callback"],"token_endpoint_auth_method":"none","client_name":"raw"}`))
 	if err != nil {

@@ -210,6 +210,9 @@ func (s *Server) missingScopes(r *http.Request, p Principal) (missing []string, 
 	if err != nil {
 		return nil, false // the transport will fail on its own
 	}
+	if !bytes.Contains(body, []byte("tools/call")) {
+		return nil, false // only tool calls need scopes; skip parsing everything else
+	}
 	var msgs []rpcPeek
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
