@@ -130,6 +130,8 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	prefs := tools.NewPrefs(a.deps, a.registry, filter, a.opts.Now)
+	prefs.Register(a.registry)
 
 	if cfg.Sandbox {
 		if err := a.demoAccount(ctx, a.offeredScopes(filter)); err != nil {
@@ -164,7 +166,8 @@ func (a *App) build(ctx context.Context) error {
 	}
 
 	a.mcp = mcpserver.New(mcpserver.Options{Version: a.opts.Version, Config: *cfg, Tools: a.registry, Logger: a.log,
-		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter, Identity: a.describeCaller})
+		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter, Identity: a.describeCaller,
+		Middleware: []mcp.Middleware{prefs.Middleware}})
 	a.handler = a.routes()
 	return nil
 }

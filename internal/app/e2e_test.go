@@ -330,3 +330,44 @@ func TestSignedUploadThroughTheServer(t *testing.T) {
 		t.Errorf("carol's token on bob's upload URL: %d", status)
 	}
 }
+
+// TestDisabledToolsArePerPrincipal: bob disables a tool for himself; it leaves his tool
+// list and is refused to him, while carol keeps it; protected tools stay.
+func TestDisabledToolsArePerPrincipal(t *testing.T) {
+	a, base := sandboxHTTP(t, nil)
+	_ = a.Sandbox().SetAutoApprove("bob@sandbox.example")
+	bob := oauthClient(t, base)
+	_ = a.Sandbox().SetAutoApprove("carol@sandbox.example")
+	carol := oauthClient(t, base)
+	ctx := context.Background()
+	has := func(cs *mcp.ClientSession, name string) bool {
+		lt, err := cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tool := range lt.Tools {
+			if tool.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	out := callOK(t, bob, "manage_tools", map[string]any{"action": "disable", "tool_names": []string{"list_calendars", "manage_tools"}})
+	if !strings.Contains(out, `"toolsAffected":["list_calendars"]`) || !strings.Contains(out, `"toolsSkipped":["manage_tools"]`) {
+		t.Errorf("disable: %s", out)
+	}
+	if has(bob, "list_calendars") || !has(bob, "manage_tools") {
+		t.Error("bob's tool list ignores his choice")
+	}
+	res, _ := bob.CallTool(ctx, &mcp.CallToolParams{Name: "list_calendars"})
+	if res == nil || !res.IsError {
+		t.Error("a disabled tool ran")
+	}
+	if !has(carol, "list_calendars") {
+		t.Error("bob's choice reached carol")
+	}
+	callOK(t, bob, "manage_tools", map[string]any{"action": "enable_all"})
+	if !has(bob, "list_calendars") {
+		t.Error("enable_all did not bring the tool back")
+	}
+}

@@ -29,6 +29,9 @@ type Options struct {
 	SessionID func() string
 	// Filter selects the tools offered (tier, services, read-only, disabled).
 	Filter tools.Filter
+	// Middleware runs on every request after gwmcp's own (for example per-principal tool
+	// preferences).
+	Middleware []mcp.Middleware
 	// Identity describes the caller of a request for the gwmcp://me resource (nil: none).
 	Identity func(ctx context.Context, req *mcp.ReadResourceRequest) (any, error)
 }
@@ -84,7 +87,7 @@ func New(o Options) *mcp.Server {
 		}
 	}
 	// Recover is outermost so a panic anywhere, middleware included, is answered.
-	s.AddReceivingMiddleware(tools.Recover(o.Logger), lazy, st.logs.Middleware)
+	s.AddReceivingMiddleware(append([]mcp.Middleware{tools.Recover(o.Logger), lazy, st.logs.Middleware}, o.Middleware...)...)
 	// What status reports about the tools is fixed once they are installed.
 	st.services = installed.Services()
 	if st.services == nil {
