@@ -371,3 +371,118 @@ func TestDisabledToolsArePerPrincipal(t *testing.T) {
 		t.Error("enable_all did not bring the tool back")
 	}
 }
+
+// approveLink plays the person on gwmcp's account-link page: approve, let the sandbox sign
+// in, land on the callback page.
+func approveLink(t *testing.T, link string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link form: %s", body)
+	}
+	resp, err = c.PostForm(link, url.Values{"csrf": {string(m[1])}, "action": {"approve"}, "service": {"calendar"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return string(body)
+}
+
+// connectWithToken opens an MCP session that sends token as its bearer.
+func connectWithToken(t *testing.T, base, token string) (*mcp.ClientSession, error) {
+	t.Helper()
+	hc := &http.Client{Transport: bearerTransport{token: token, next: http.DefaultTransport}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: hc, MaxRetries: -1, DisableStandaloneSSE: true}, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+// TestFiveFlows walks the five identity flows of DESIGN.md section 2 against one server whose
+// Google is the sandbox.
+func TestFiveFlows(t *testing.T) {
+	a, base := sandboxHTTP(t, func(c *config.Config) {
+		c.DevTokens = "true"
+		c.IDTokenAccounts = map[string][]string{"dave@consumer.example": {"alice@sandbox.example"}}
+	})
+	sb := a.Sandbox()
+
+	// Flow 1: an MCP client logs in (bob); his Google account becomes his primary one.
+	_ = sb.SetAutoApprove("bob@sandbox.example")
+	bob := oauthClient(t, base)
+	if out := callOK(t, bob, "list_calendars", map[string]any{}); !strings.Contains(out, "Europe/London") {
+		t.Fatalf("flow 1: %s", out)
+	}
+
+	// Flow 2: bob connects a second account (carol signs in at Google) and uses it.
+	start := callOK(t, bob, "start_google_auth", map[string]any{"service_name": []string{"calendar"}})
+	link := regexp.MustCompile(`"authUrl":"([^"]+)"`).FindStringSubmatch(start)
+	if link == nil {
+		t.Fatalf("flow 2: %s", start)
+	}
+	_ = sb.SetAutoApprove("carol@sandbox.example")
+	if page := approveLink(t, link[1]); !strings.Contains(page, "carol@sandbox.example is now connected") {
+		t.Fatalf("flow 2 link page: %s", page)
+	}
+	if out := callOK(t, bob, "list_calendars", map[string]any{"user_google_email": "carol@sandbox.example"}); !strings.Contains(out, "Asia/Tokyo") {
+		t.Fatalf("flow 2: %s", out)
+	}
+
+	// Flow 3: a spec client registers (DCR), authorizes with PKCE S256 and a resource
+	// indicator, and gets its own consent page and token (carol).
+	carolToken := lastToken(t, base)
+	carol, err := connectWithToken(t, base, carolToken)
+	if err != nil {
+		t.Fatalf("flow 3: %v", err)
+	}
+	if out := callOK(t, carol, "check_auth_status", map[string]any{}); !strings.Contains(out, "carol@sandbox.example") || strings.Contains(out, "bob@") {
+		t.Fatalf("flow 3: %s", out)
+	}
+
+	// Flow 4: a server-to-server caller with a Google-signed ID token for this server acts
+	// as the account its allow-list names, and nothing else.
+	idTok, err := sb.MintIDToken("dave@consumer.example", SandboxClientID, 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := connectWithToken(t, base, idTok)
+	if err != nil {
+		t.Fatalf("flow 4: %v", err)
+	}
+	if out := callOK(t, svc, "list_calendars", map[string]any{}); !strings.Contains(out, "America/New_York") {
+		t.Fatalf("flow 4: %s", out)
+	}
+	if res, _ := svc.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_calendars", Arguments: map[string]any{"user_google_email": "bob@sandbox.example"}}); res == nil || !res.IsError {
+		t.Error("flow 4: the caller acted outside its allow-list")
+	}
+	wrongAud, _ := sb.MintIDToken("dave@consumer.example", "someone-else", 5*time.Minute)
+	if _, err := connectWithToken(t, base, wrongAud); err == nil {
+		t.Error("flow 4: an ID token for another audience was accepted")
+	}
+
+	// Flow 5: a development token acts as its email.
+	devTok, err := a.MintDevToken("alice@sandbox.example", nil, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := connectWithToken(t, base, devTok)
+	if err != nil {
+		t.Fatalf("flow 5: %v", err)
+	}
+	if out := callOK(t, dev, "list_calendars", map[string]any{}); !strings.Contains(out, "America/New_York") {
+		t.Fatalf("flow 5: %s", out)
+	}
+}
