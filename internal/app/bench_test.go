@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -106,5 +108,55 @@ func BenchmarkAuthOverhead(b *testing.B) {
 	for round := range 3 {
 		b.Run(fmt.Sprintf("auth-%d", round), func(b *testing.B) { benchURL(b, authBase, token, "health_check") })
 		b.Run(fmt.Sprintf("open-%d", round), func(b *testing.B) { benchURL(b, openBase, "", "health_check") })
+	}
+}
+
+// BenchmarkIdleSessionMemory opens 10,000 MCP sessions (initialize and initialized, then
+// idle) and reports the heap each one keeps: the SDK's session and gwmcp's binding record
+// in the store. Target: under 4 KB a session, 40 MB for 10,000.
+func BenchmarkIdleSessionMemory(b *testing.B) {
+	const n = 10000
+	for range b.N {
+		cfg := config.Defaults()
+		cfg.Transport, cfg.CredentialsDir, cfg.CredentialMode = config.TransportHTTP, b.TempDir(), "MEMORY_ONLY"
+		a, err := New(context.Background(), Options{Config: cfg, Logger: NewLogger(io.Discard, LogOptions{}), StateStore: "memory"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := a.Handler()
+		open := func() string {
+			req := httptest.NewRequest(http.MethodPost, "http://localhost:8002/mcp", strings.NewReader(initBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			sid := rec.Header().Get("Mcp-Session-Id")
+			if rec.Code != 200 || sid == "" {
+				b.Fatalf("initialize: %d", rec.Code)
+			}
+			note := httptest.NewRequest(http.MethodPost, "http://localhost:8002/mcp", strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+			note.Header.Set("Content-Type", "application/json")
+			note.Header.Set("Accept", "application/json, text/event-stream")
+			note.Header.Set("Mcp-Session-Id", sid)
+			note.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+			h.ServeHTTP(httptest.NewRecorder(), note)
+			return sid
+		}
+		open() // warm: tools installed, caches built
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		g0 := runtime.NumGoroutine()
+		for range n {
+			open()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		// Heap and goroutine stacks together: what the sessions cost the process.
+		used := float64(after.HeapAlloc+after.StackInuse) - float64(before.HeapAlloc+before.StackInuse)
+		b.ReportMetric(used/n, "B/session")
+		b.ReportMetric(used/(1<<20), "MB/10k")
+		b.ReportMetric(float64(runtime.NumGoroutine()-g0)/n, "goroutines/session")
+		a.Close()
 	}
 }
