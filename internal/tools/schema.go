@@ -148,3 +148,12 @@ func Unions(s *jsonschema.Schema) []string {
 	slices.Sort(out)
 	return out
 }
+
+// SchemaJSON decodes a JSON schema a client received (tests of strictness).
+type SchemaJSON struct{ s jsonschema.Schema }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (j *SchemaJSON) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &j.s) }
+
+// Schema returns the decoded schema.
+func (j *SchemaJSON) Schema() *jsonschema.Schema { return &j.s }
