@@ -24,6 +24,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/config"
 	"github.com/gwmcp/gwmcp/internal/devtoken"
 	"github.com/gwmcp/gwmcp/internal/identity"
+	"github.com/gwmcp/gwmcp/internal/metrics"
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
 	"github.com/gwmcp/gwmcp/internal/tools"
@@ -88,6 +89,7 @@ type App struct {
 	registry       *tools.Registry
 	deps           *tools.Deps
 	transfers      *transfer.Service
+	metrics        *metrics.Metrics
 
 	// streamsCtx is cancelled once the in-flight requests have drained during a shutdown,
 	// which ends the long-lived SSE streams (GET /mcp) that would otherwise keep the drain

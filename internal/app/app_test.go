@@ -362,3 +362,28 @@ func TestStdioTransport(t *testing.T) {
 		t.Error("stdio server did not stop when the client closed")
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	s := startHTTP(t, httpConfig(t), Options{})
+	cs := connect(t, s.url+"/mcp")
+	if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "health_check"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "no_such_tool_" + strings.Repeat("x", 10)})
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{`gwmcp_tool_calls_total{outcome="ok",tool="health_check"} 1`, `gwmcp_http_requests_total{code="200",route="/mcp"}`,
+		`gwmcp_tool_call_duration_seconds_bucket`, `go_goroutines`, `tool="unknown"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(text, "no_such_tool") {
+		t.Error("a client-chosen tool name became a label")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/googleauth"
 	"github.com/gwmcp/gwmcp/internal/identity"
 	"github.com/gwmcp/gwmcp/internal/mcpserver"
+	"github.com/gwmcp/gwmcp/internal/metrics"
 	"github.com/gwmcp/gwmcp/internal/scopes"
 	"github.com/gwmcp/gwmcp/internal/seal"
 	"github.com/gwmcp/gwmcp/internal/tools"
@@ -132,6 +133,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	prefs := tools.NewPrefs(a.deps, a.registry, filter, a.opts.Now)
 	prefs.Register(a.registry)
+	a.metrics = metrics.New(a.opts.Version, a.registry.Has)
 
 	if cfg.Sandbox {
 		if err := a.demoAccount(ctx, a.offeredScopes(filter)); err != nil {
@@ -167,7 +169,7 @@ func (a *App) build(ctx context.Context) error {
 
 	a.mcp = mcpserver.New(mcpserver.Options{Version: a.opts.Version, Config: *cfg, Tools: a.registry, Logger: a.log,
 		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter, Identity: a.describeCaller,
-		Middleware: []mcp.Middleware{prefs.Middleware}})
+		Middleware: []mcp.Middleware{prefs.Middleware, a.metrics.Middleware}})
 	a.handler = a.routes()
 	return nil
 }

@@ -39,6 +39,7 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", a.health)
 	mux.HandleFunc("GET /ready", a.readiness)
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.Handle("/mcp", policy.Middleware(a.log, a.mcpDeadlines(a.authenticate(a.sessionGuard(mcpHandler)))))
 	if a.auth == nil {
 		mux.HandleFunc("/", notFound)
@@ -75,6 +76,7 @@ func (a *App) routes() http.Handler {
 	var h http.Handler = mux
 	h = httpguard.LimitBody(cfg.MaxRequestBytes, h, a.transferUploadPaths()...)
 	h = httpguard.Headers{Enabled: cfg.SecurityHeaders, CSP: cfg.CSPPolicy, HSTSMaxAge: cfg.HSTSMaxAge, TLS: cfg.EnableHTTPS}.Middleware(h)
+	h = a.metrics.HTTP(h)
 	h = httpguard.AccessLog(a.log, h)
 	h = httpguard.Recover(a.log, h)
 	return h

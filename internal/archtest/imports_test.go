@@ -51,6 +51,7 @@ var allowed = map[string][]string{
 	"internal/transfer":       {"internal/identity", "internal/store", "internal/secret"},
 	"internal/mcpserver":      {"internal/tools", "internal/config", "internal/secret"},
 	"internal/devtoken":       {"internal/secret"},
+	"internal/metrics":        {},
 	"internal/googleauth":     {"internal/upstream", "internal/workspace", "internal/secret"},
 	"internal/archtest":       {},
 	// The composition root may import everything below it.
