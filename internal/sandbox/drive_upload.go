@@ -9,7 +9,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,7 +183,20 @@ func (s *Sandbox) driveIssuerOf(r *http.Request) string {
 	return s.issuerFor(r)
 }
 
-var driveIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{10,128}$`)
+// isUploadID reports whether a client-chosen file id is acceptable (10 to 128 of
+// [A-Za-z0-9_-]).
+func isUploadID(s string) bool {
+	if len(s) < 10 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // prepareCreate checks a create's metadata and builds the file, not yet stored. Callers hold d.mu.
 func (d *driveState) prepareCreate(m driveMeta, c driveCaller, r *http.Request) (*driveFile, *APIError) {
@@ -192,7 +204,7 @@ func (d *driveState) prepareCreate(m driveMeta, c driveCaller, r *http.Request) 
 	f := &driveFile{name: "Untitled", owner: c.email, creator: c.email, lastModifier: c.email,
 		created: now, modified: now, version: 1, writersCanShare: true, apps: map[string]bool{c.clientID: true}}
 	if m.ID != nil {
-		if !driveIDPattern.MatchString(*m.ID) || d.files[*m.ID] != nil {
+		if !isUploadID(*m.ID) || d.files[*m.ID] != nil {
 			return nil, driveBadRequest("invalid", "The provided file ID is not usable.", "file.id")
 		}
 		f.id = *m.ID

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -216,7 +215,20 @@ func withZone(body *gcal.Event, zone string) {
 }
 
 // driveID matches a Drive file id.
-var driveID = regexp.MustCompile(`^[A-Za-z0-9_-]{10,200}$`)
+// isDriveID reports whether s looks like a Drive file id (10 to 200 of [A-Za-z0-9_-]); a
+// bounded repetition in a regexp would compile to a large program at start.
+func isDriveID(s string) bool {
+	if len(s) < 10 || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // attachmentList turns Drive file URLs or ids into event attachments.
 func attachmentList(param string, refs []string) ([]*gcal.EventAttachment, error) {
@@ -236,7 +248,7 @@ func attachmentList(param string, refs []string) ([]*gcal.EventAttachment, error
 				}
 			}
 		}
-		if !driveID.MatchString(id) {
+		if !isDriveID(id) {
 			return nil, tools.Errorf(fmt.Sprintf("%s[%d] %q is not a Google Drive file URL or file id.", param, i, ref))
 		}
 		out = append(out, &gcal.EventAttachment{FileUrl: "https://drive.google.com/open?id=" + id, Title: "Drive file " + id})

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -80,10 +79,23 @@ func fileInfo(f *drive.File) FileInfo {
 
 // idPattern is what Drive ids (files, folders, shared drives, permissions) look like. Ids are
 // checked before they reach a query string, so no argument can change a query's meaning.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)
+// validID reports whether s can be a Drive id (1 to 200 of [A-Za-z0-9_-]), so no argument
+// can change a query.
+func validID(s string) bool {
+	if len(s) < 1 || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 func checkID(name, v string) error {
-	if !idPattern.MatchString(v) {
+	if !validID(v) {
 		return tools.Errorf(name + " must be a Drive id (letters, digits, '-' and '_'), such as the id field that search_drive_files returns; got " + strconv.Quote(v) + ".")
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/api/drive/v3"
@@ -69,13 +70,15 @@ type FileList struct {
 
 // structuredQuery recognises Drive's query language: a known field followed by an operator,
 // or 'value' in parents/owners/writers/readers. Anything else is free text.
-var structuredQuery = regexp.MustCompile(`(?i)(\b(name|fulltext|mimetype|modifiedtime|viewedbymetime|createdtime|trashed|starred|sharedwithme|properties|appproperties|visibility|parents|owners|writers|readers|memberCount|organizerCount|shortcutDetails\.targetId)\s*(=|!=|<=|>=|<|>|\bcontains\b|\bhas\b))|('[^']*'\s+in\s+(parents|owners|writers|readers)\b)`)
+var structuredQuery = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(\b(name|fulltext|mimetype|modifiedtime|viewedbymetime|createdtime|trashed|starred|sharedwithme|properties|appproperties|visibility|parents|owners|writers|readers|memberCount|organizerCount|shortcutDetails\.targetId)\s*(=|!=|<=|>=|<|>|\bcontains\b|\bhas\b))|('[^']*'\s+in\s+(parents|owners|writers|readers)\b)`)
+})
 
 // driveQuery turns the tool's query into a Drive query: a structured query runs as it is;
 // free text searches names and content among items not in the trash.
 func driveQuery(q string) string {
 	q = strings.TrimSpace(q)
-	if structuredQuery.MatchString(q) {
+	if structuredQuery().MatchString(q) {
 		return q
 	}
 	return "fullText contains '" + escapeQuery(q) + "' and trashed = false"
