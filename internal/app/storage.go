@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -116,8 +117,18 @@ func OpenStorage(ctx context.Context, cfg config.Config, o StorageOptions) (*Sto
 // OpenKV opens the configured key-value store without sealing: Redis for STORE_URL, else the
 // embedded file under CREDENTIALS_DIR.
 func OpenKV(ctx context.Context, cfg config.Config, now func() time.Time) (store.Store, error) {
-	if url := cfg.StoreURL.Reveal(); url != "" {
-		kv, err := redis.Open(ctx, url, redis.Options{})
+	if raw := cfg.StoreURL.Reveal(); raw != "" {
+		// A "prefix" query parameter puts gwmcp's keys under that prefix (several deployments
+		// or test runs in one Redis database); it is not passed on to the Redis client.
+		opts := redis.Options{}
+		if u, err := url.Parse(raw); err == nil && u.Query().Has("prefix") {
+			q := u.Query()
+			opts.Prefix = q.Get("prefix")
+			q.Del("prefix")
+			u.RawQuery = q.Encode()
+			raw = u.String()
+		}
+		kv, err := redis.Open(ctx, raw, opts)
 		if err != nil {
 			return nil, fmt.Errorf("STORE_URL: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gwmcp/gwmcp/internal/config"
 	"github.com/gwmcp/gwmcp/internal/credentials"
@@ -57,5 +58,26 @@ func TestStorageRefusesBadKeyFile(t *testing.T) {
 	cfg.CredentialsDir = dir
 	if _, err := OpenStorage(context.Background(), cfg, StorageOptions{KV: "none"}); err == nil {
 		t.Fatal("world-readable key file accepted")
+	}
+}
+
+func TestStoreURLPrefix(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.StoreURL = secret.New("redis://127.0.0.1:6379/5?prefix=gwmcp-test-prefix:")
+	kv, err := OpenKV(context.Background(), cfg, nil)
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("no Redis: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	ctx := context.Background()
+	if err := kv.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Delete(ctx, "k")
+	if p, ok := kv.(interface{ Prefix() string }); !ok || p.Prefix() != "gwmcp-test-prefix:" {
+		t.Errorf("prefix not applied")
 	}
 }
