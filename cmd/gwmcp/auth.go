@@ -63,13 +63,7 @@ func newAuthLoginCmd(e env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			var svc []string
-			for _, s := range strings.Split(services, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					svc = append(svc, s)
-				}
-			}
-			link, err := a.LinkLocal(cmd.Context(), email, svc, !noBrowser, e.stdin, e.stdout)
+			link, err := a.LinkLocal(cmd.Context(), email, splitList(services), !noBrowser, e.stdin, e.stdout)
 			if err != nil {
 				return err
 			}
@@ -172,13 +166,7 @@ func newTokenCmd(e env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			var sc []string
-			for _, s := range strings.Split(scopes, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					sc = append(sc, s)
-				}
-			}
-			tok, err := a.MintDevToken(email, sc, ttl)
+			tok, err := a.MintDevToken(email, splitList(scopes), ttl)
 			if err != nil {
 				return err
 			}
@@ -192,4 +180,15 @@ func newTokenCmd(e env) *cobra.Command {
 	_ = dev.MarkFlagRequired("email")
 	cmd.AddCommand(dev)
 	return cmd
+}
+
+// splitList reads a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
