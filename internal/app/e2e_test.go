@@ -472,6 +472,10 @@ func TestFiveFlows(t *testing.T) {
 	if _, err := connectWithToken(t, base, wrongAud); err == nil {
 		t.Error("flow 4: an ID token for another audience was accepted")
 	}
+	stranger, _ := sb.MintIDToken("carol@sandbox.example", SandboxClientID, 5*time.Minute)
+	if _, err := connectWithToken(t, base, stranger); err == nil {
+		t.Error("flow 4: a caller outside ID_TOKEN_ACCOUNTS was accepted")
+	}
 
 	// Flow 5: a development token acts as its email.
 	devTok, err := a.MintDevToken("alice@sandbox.example", nil, 10*time.Minute)

@@ -105,6 +105,11 @@ func (a *App) verifyAlt(ctx context.Context, tok string) (identity.Principal, *a
 		if err != nil {
 			return identity.Principal{}, nil, err
 		}
+		// Any Google service account can mint an ID token for any audience: only callers on
+		// the allow-list become principals at all.
+		if _, ok := a.cfg.IDTokenAccounts[strings.ToLower(id.Email)]; !ok || !id.EmailVerified {
+			return identity.Principal{}, nil, errors.New("the ID token's caller is not in ID_TOKEN_ACCOUNTS")
+		}
 		p := identity.Principal{Subject: id.Subject, Email: strings.ToLower(id.Email), Kind: identity.KindIDToken}
 		return p, tools.TokenInfoFor(p, now.Add(5*time.Minute)), nil
 	}
