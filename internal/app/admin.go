@@ -38,9 +38,6 @@ func (a *App) LinkLocal(ctx context.Context, hint string, services []string, ope
 	if err != nil {
 		return identity.Link{}, fmt.Errorf("--services: %w", err)
 	}
-	if a.cfg.ReadOnly {
-		sc = a.scopes.ReadOnly(sc)
-	}
 	f, err := a.linker.StartLocal(ctx, a.local, hint, sc, 10*time.Minute)
 	if err != nil {
 		return identity.Link{}, err

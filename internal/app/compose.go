@@ -95,7 +95,7 @@ func (a *App) build(ctx context.Context) error {
 	if a.provider != nil {
 		a.linker = identity.NewLinker(identity.LinkerOptions{KV: kv, Credentials: a.storage.Credentials, Directory: a.directory,
 			Upstream: a.provider, Scopes: a.scopes, BaseURL: cfg.BaseURL, CallbackURL: cfg.RedirectURL(), ClientID: a.googleClientID,
-			Now: a.opts.Now, Logger: a.log, OnLinked: func(email string) { a.factory.Clear(email) }})
+			Now: a.opts.Now, Logger: a.log, OnLinked: func(email string) { a.factory.Clear(email) }, Narrow: a.narrowScopes()})
 	}
 	a.local = localPrincipal()
 	var localDef func(context.Context) string
@@ -148,6 +148,7 @@ func (a *App) build(ctx context.Context) error {
 			RegistrationsPerMinute: cfg.RegistrationsPerMinute, DefaultServices: a.offeredServices(filter),
 			SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), MaxMCPBody: cfg.MaxRequestBytes,
 			Now: a.opts.Now, Logger: a.log, Store: kv, Upstream: a.provider, Accounts: accountsBridge{a}, Scopes: a.scopes,
+			NarrowScopes: a.narrowScopes(),
 			RequiredScopes: func(method, tool string) []string {
 				if spec, ok := a.registry.Spec(tool); ok {
 					return spec.Scopes
@@ -224,10 +225,30 @@ func (a *App) offeredScopes(f tools.Filter) []string {
 			}
 		}
 	}
-	if a.cfg.ReadOnly {
-		out = a.scopes.ReadOnly(out)
+	if n := a.narrowScopes(); n != nil {
+		out = n(out)
 	}
 	return out
+}
+
+// narrowScopes is --read-only's rewrite of requested scopes: every Google API scope becomes
+// its read-only counterpart (or is dropped); sign-in scopes (openid, email, offline_access)
+// are kept. nil when the server is not read-only.
+func (a *App) narrowScopes() func([]string) []string {
+	if !a.cfg.ReadOnly {
+		return nil
+	}
+	return func(in []string) []string {
+		var keep, api []string
+		for _, s := range in {
+			if svc := a.scopes.Service(s); svc == "" || svc == "identity" {
+				keep = append(keep, s)
+			} else {
+				api = append(api, s)
+			}
+		}
+		return append(keep, a.scopes.ReadOnly(api)...)
+	}
 }
 
 // authURL is the resolver's way to the URL that authorizes an account: a link page over
@@ -236,8 +257,8 @@ func (a *App) authURL(ctx context.Context, p identity.Principal, email string, s
 	if a.linker == nil {
 		return "", errors.New("no Google OAuth client is configured (set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)")
 	}
-	if a.cfg.ReadOnly {
-		sc = a.scopes.ReadOnly(sc)
+	if n := a.narrowScopes(); n != nil {
+		sc = n(sc)
 	}
 	if a.cfg.Transport == config.TransportStdio {
 		f, err := a.linker.StartLocal(context.WithoutCancel(ctx), p, email, sc, 10*time.Minute)

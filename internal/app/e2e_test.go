@@ -490,3 +490,37 @@ func TestFiveFlows(t *testing.T) {
 		t.Fatalf("flow 5: %s", out)
 	}
 }
+
+// TestReadOnlyRequestsReadScopes: with --read-only the login asks Google for read-only
+// scopes only, and only read tools are offered.
+func TestReadOnlyRequestsReadScopes(t *testing.T) {
+	a, base := sandboxHTTP(t, func(c *config.Config) { c.ReadOnly = true })
+	_ = a.Sandbox().SetAutoApprove("bob@sandbox.example")
+	cs := oauthClient(t, base)
+	callOK(t, cs, "list_calendars", map[string]any{})
+	cred, err := a.Storage().Credentials.Get(context.Background(), "bob@sandbox.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cred.Scopes {
+		sc, ok := a.scopes.Lookup(s)
+		if ok && sc.Service != "identity" && !sc.ReadOnly {
+			t.Errorf("read-only server was granted %s", s)
+		}
+	}
+	lt, _ := cs.ListTools(context.Background(), nil)
+	offered := map[string]bool{}
+	for _, tool := range lt.Tools {
+		offered[tool.Name] = true
+	}
+	for _, write := range []string{"send_gmail_message", "create_event", "upload_to_drive", "manage_drive_files", "delete_event"} {
+		if offered[write] {
+			t.Errorf("read-only server offers %s", write)
+		}
+	}
+	for _, own := range []string{"start_google_auth", "check_auth_status", "search_drive_files", "list_events"} {
+		if !offered[own] {
+			t.Errorf("read-only server lacks %s", own)
+		}
+	}
+}

@@ -195,6 +195,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		resp.fail(w, r, "invalid_scope", err.Error())
 		return
 	}
+	if s.cfg.NarrowScopes != nil {
+		req.Scopes = s.cfg.NarrowScopes(req.Scopes)
+	}
 
 	browser, err := s.browserID(w, r)
 	if err != nil {

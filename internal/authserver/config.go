@@ -84,6 +84,9 @@ type Config struct {
 	// DefaultServices are requested (as gwmcp service IDs, e.g. "drive") when a client
 	// sends no scope.
 	DefaultServices []string
+	// NarrowScopes, when set, rewrites every scope set the server requests or grants (a
+	// read-only server narrows write scopes to their read-only counterparts).
+	NarrowScopes func([]string) []string
 	// SecureCookies marks cookies Secure (set it when BASE_URL is https).
 	SecureCookies bool
 	// TrustedProxyHeaders makes the registration rate limit key on the last address

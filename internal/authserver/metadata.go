@@ -27,6 +27,9 @@ func (s *Server) buildMetadata() error {
 	if err != nil {
 		return fmt.Errorf("authserver: default services: %w", err)
 	}
+	if s.cfg.NarrowScopes != nil {
+		defaults = s.cfg.NarrowScopes(defaults)
+	}
 	s.defaultScopes = defaults
 
 	prm := oauthex.ProtectedResourceMetadata{

@@ -57,6 +57,7 @@ type Linker struct {
 	log      *slog.Logger
 	// OnLinked, if set, runs after an account is linked (the app clears cached clients).
 	onLinked func(email string)
+	narrow   func([]string) []string
 }
 
 // LinkerOptions configure NewLinker.
@@ -73,6 +74,8 @@ type LinkerOptions struct {
 	Rand        io.Reader
 	Logger      *slog.Logger
 	OnLinked    func(email string)
+	// Narrow, when set, rewrites the scopes a link requests (read-only servers).
+	Narrow func([]string) []string
 }
 
 // NewLinker returns a linker.
@@ -88,7 +91,7 @@ func NewLinker(o LinkerOptions) *Linker {
 	}
 	return &Linker{kv: o.KV, creds: o.Credentials, dir: o.Directory, up: o.Upstream, scopes: o.Scopes,
 		baseURL: strings.TrimRight(o.BaseURL, "/"), callback: o.CallbackURL, clientID: o.ClientID,
-		secure: strings.HasPrefix(o.BaseURL, "https://"), now: o.Now, rand: o.Rand, log: o.Logger, onLinked: o.OnLinked}
+		secure: strings.HasPrefix(o.BaseURL, "https://"), now: o.Now, rand: o.Rand, log: o.Logger, onLinked: o.OnLinked, narrow: o.Narrow}
 }
 
 // Lifetimes of the flow's records.
@@ -272,6 +275,9 @@ func (l *Linker) approve(w http.ResponseWriter, r *http.Request) {
 // begin stores a single-use state bound to this browser (when w is given) and returns the
 // Google authorization URL.
 func (l *Linker) begin(ctx context.Context, w http.ResponseWriter, p Principal, hint string, sc []string, redirect string) (string, error) {
+	if l.narrow != nil {
+		sc = l.narrow(sc)
+	}
 	state, err := l.random()
 	if err != nil {
 		return "", err

@@ -66,7 +66,7 @@ type Filter struct {
 	// Services, if not empty, keeps only tools of these Google services (gwmcp's own tools
 	// are always kept).
 	Services []string
-	// ReadOnly keeps only tools annotated read-only.
+	// ReadOnly keeps only Google tools annotated read-only (and gwmcp's own tools).
 	ReadOnly bool
 	// Disabled names tools never offered.
 	Disabled []string
@@ -80,7 +80,8 @@ func (f Filter) Allows(t *mcp.Tool, s Spec) bool {
 	if len(f.Services) > 0 && s.Service != "" && !slices.Contains(f.Services, s.Service) {
 		return false
 	}
-	if f.ReadOnly && (t.Annotations == nil || !t.Annotations.ReadOnlyHint) {
+	// Read-only is about Google data: gwmcp's own tools (accounts, tool choice) stay.
+	if f.ReadOnly && s.Service != "" && (t.Annotations == nil || !t.Annotations.ReadOnlyHint) {
 		return false
 	}
 	return true
