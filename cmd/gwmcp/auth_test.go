@@ -180,3 +180,39 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("doctor on a bad set-up: %v\n%s", err, out)
 	}
 }
+
+// TestSessionsCommands: sessions opened on a server sharing Redis are listed and ended by an
+// administrator; an ended session's id stops working.
+func TestSessionsCommands(t *testing.T) {
+	port := freePort(t)
+	prefix := "gwmcp-cli-sessions-" + port + ":"
+	env := cleanEnv(t, "STORE_URL=redis://127.0.0.1:6379/3?prefix="+prefix, "AUTH_ENCRYPTION_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "SERVER_PORT="+port)
+	srv := command(t, env, "serve", "--transport", "http")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	base := "http://127.0.0.1:" + port
+	waitReady(t, base)
+	ctx := context.Background()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: base + "/mcp", MaxRetries: -1, DisableStandaloneSSE: true}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		if os.Getenv("CI") == "" && strings.Contains(err.Error(), "connection refused") {
+			t.Skip("no Redis")
+		}
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	out, err := run(t, env, "sessions", "list")
+	if err != nil || strings.Count(out, "local:") != 1 {
+		t.Fatalf("sessions list: %v\n%s", err, out)
+	}
+	handle := strings.Fields(strings.Split(out, "\n")[1])[0]
+	if out, err := run(t, env, "sessions", "end", handle); err != nil || !strings.Contains(out, "ended") {
+		t.Fatalf("sessions end: %v %s", err, out)
+	}
+	if _, err := cs.ListTools(ctx, nil); err == nil {
+		t.Error("an ended session still works")
+	}
+}

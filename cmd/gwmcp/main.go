@@ -51,7 +51,7 @@ func newRootCmd(e env) *cobra.Command {
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.AddCommand(newServeCmd(e), newConfigCmd(e), newVersionCmd(e), newCredentialsCmd(e), newKeyCmd(e), newAuthCmd(e), newTokenCmd(e), newDoctorCmd(e))
+	root.AddCommand(newServeCmd(e), newConfigCmd(e), newVersionCmd(e), newCredentialsCmd(e), newKeyCmd(e), newAuthCmd(e), newTokenCmd(e), newDoctorCmd(e), newSessionsCmd(e))
 	return root
 }
 
