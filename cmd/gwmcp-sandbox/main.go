@@ -62,6 +62,7 @@ type options struct {
 	autoApprove  string
 	addrFile     string
 	verbose      bool
+	trust        string
 }
 
 // parseArgs reads the command line; envSecret is the fallback for --client-secret. -h prints
@@ -81,6 +82,7 @@ func parseArgs(args []string, envSecret string, stdout io.Writer) (options, erro
 	fs.StringVar(&o.autoApprove, "auto-approve", "", "sign this demo account in and approve every authorization at once")
 	fs.StringVar(&o.addrFile, "addr-file", "", "also write the issuer=URL line to this file")
 	fs.BoolVar(&o.verbose, "verbose", false, "log the sandbox's events (never a token) to stderr")
+	fs.StringVar(&o.trust, "trust-userinfo", "", "also accept, at the Workspace APIs, access tokens this userinfo URL (another OpenID provider's) vouches for")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, "usage: gwmcp-sandbox --client-id ID [--client-secret S] [--redirect-uri URI]... [--listen ADDR] [--auto-approve EMAIL] [--addr-file PATH] [--verbose]")
@@ -125,6 +127,9 @@ func run(ctx context.Context, args []string, envSecret string, stdout, stderr io
 	defer ln.Close()
 	issuer := issuerOf(ln.Addr().(*net.TCPAddr))
 	sb.SetIssuer(issuer)
+	if o.trust != "" {
+		sb.SetTrustedUserinfo(o.trust)
+	}
 
 	srv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}

@@ -283,6 +283,9 @@ func (s *Sandbox) Authenticate(r *http.Request, anyOf ...string) (Grant, error) 
 	}
 	g, ok := s.AccessTokenInfo(token)
 	if !ok {
+		g, ok = s.federated(token)
+	}
+	if !ok {
 		return Grant{}, &AuthError{Status: http.StatusUnauthorized, Reason: "authError", Message: msgInvalidCredentials}
 	}
 	if len(anyOf) > 0 && !slices.ContainsFunc(anyOf, g.HasScope) {

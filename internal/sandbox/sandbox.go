@@ -72,6 +72,8 @@ type Sandbox struct {
 	drv *driveState      // drive.go
 	gm  *gmailService    // gmail.go
 	cal *calendarService // calendar.go
+
+	fed federation // federation.go: another provider's tokens, for end-to-end tests
 }
 
 // New builds a Sandbox from opts. It fails only when an account or client in
