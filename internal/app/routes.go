@@ -77,7 +77,7 @@ func (a *App) routes() http.Handler {
 	h = httpguard.LimitBody(cfg.MaxRequestBytes, h, a.transferUploadPaths()...)
 	h = httpguard.Headers{Enabled: cfg.SecurityHeaders, CSP: cfg.CSPPolicy, HSTSMaxAge: cfg.HSTSMaxAge, TLS: cfg.EnableHTTPS}.Middleware(h)
 	h = a.metrics.HTTP(h)
-	h = httpguard.AccessLog(a.log, h)
+	h = httpguard.AccessLog(a.log, h, "/auth/link/", "/drive-upload/", "/attachment-download/")
 	h = httpguard.Recover(a.log, h)
 	return h
 }

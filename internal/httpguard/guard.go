@@ -189,8 +189,9 @@ func Recover(log *slog.Logger, next http.Handler) http.Handler {
 }
 
 // AccessLog logs each request at debug level: method, path (never the query, which may carry
-// codes or state), status and duration.
-func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
+// codes or state), status and duration. Paths under a capability prefix (single-use links
+// and transfer URLs, whose last segment is the secret) are logged as the prefix only.
+func AccessLog(log *slog.Logger, next http.Handler, capabilityPrefixes ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !log.Enabled(r.Context(), slog.LevelDebug) {
 			next.ServeHTTP(w, r)
@@ -199,7 +200,13 @@ func AccessLog(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		log.DebugContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
+		path := r.URL.Path
+		for _, p := range capabilityPrefixes {
+			if strings.HasPrefix(path, p) {
+				path = p + "[redacted]"
+			}
+		}
+		log.DebugContext(r.Context(), "http request", "method", r.Method, "path", path,
 			"status", rec.status, "duration", time.Since(start))
 	})
 }

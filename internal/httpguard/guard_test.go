@@ -76,3 +76,13 @@ func TestLimitBody(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessLogRedactsCapabilities(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := AccessLog(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), "/drive-upload/")
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPut, "/drive-upload/SECRETTICKET?code=abc", nil))
+	if strings.Contains(buf.String(), "SECRETTICKET") || strings.Contains(buf.String(), "abc") || !strings.Contains(buf.String(), "/drive-upload/[redacted]") {
+		t.Errorf("access log: %s", buf.String())
+	}
+}
