@@ -24,6 +24,7 @@ import (
 	"github.com/gwmcp/gwmcp/internal/config"
 	"github.com/gwmcp/gwmcp/internal/devtoken"
 	"github.com/gwmcp/gwmcp/internal/identity"
+	"github.com/gwmcp/gwmcp/internal/mcpserver"
 	"github.com/gwmcp/gwmcp/internal/metrics"
 	"github.com/gwmcp/gwmcp/internal/sandbox"
 	"github.com/gwmcp/gwmcp/internal/scopes"
@@ -65,7 +66,7 @@ type App struct {
 	opts    Options
 	cfg     config.Config // the effective configuration (the sandbox rewrites parts of it)
 	log     *slog.Logger
-	mcp     *mcp.Server
+	mcp     *mcpserver.Server
 	ready   atomic.Bool
 	storage *Storage
 
@@ -163,8 +164,11 @@ func (a *App) Close() error {
 // Storage is the application's storage.
 func (a *App) Storage() *Storage { return a.storage }
 
-// MCPServer is the MCP server the transports serve.
-func (a *App) MCPServer() *mcp.Server { return a.mcp }
+// MCPServer is the MCP server the transports serve, its tools installed.
+func (a *App) MCPServer() *mcp.Server {
+	a.mcp.EnsureTools()
+	return a.mcp.Server
+}
 
 // Handler is the HTTP handler of the http transport (every endpoint).
 func (a *App) Handler() http.Handler { return a.handler }
@@ -178,6 +182,7 @@ func (a *App) Run(ctx context.Context) error {
 	cfg := a.cfg
 	if cfg.Transport == config.TransportStdio {
 		a.log.Info("serving MCP on stdio", "version", a.opts.Version)
+		a.mcp.EnsureTools()
 		err := a.mcp.Run(ctx, &mcp.IOTransport{Reader: a.opts.Stdin, Writer: a.opts.Stdout})
 		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("stdio transport: %w", err)

@@ -22,7 +22,7 @@ const (
 
 func (a *App) routes() http.Handler {
 	cfg := a.cfg
-	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return a.mcp }, &mcp.StreamableHTTPOptions{
+	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return a.MCPServer() }, &mcp.StreamableHTTPOptions{
 		Stateless:      cfg.Stateless,
 		SessionTimeout: cfg.SessionTimeout,
 		Logger:         a.log,

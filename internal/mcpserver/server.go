@@ -44,7 +44,7 @@ const Instructions = "gwmcp gives you access to the user's Google Workspace. " +
 
 // New builds the MCP server: server tools, resources and prompts, plus every tool in o.Tools.
 // The returned server is safe to share between sessions.
-func New(o Options) *mcp.Server {
+func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -76,13 +76,13 @@ func New(o Options) *mcp.Server {
 		GetSessionID: o.SessionID,
 	})
 	installed := o.Tools.Select(o.Filter)
-	// Tools are installed (their schemas inferred and resolved) when the first request
-	// arrives, before it is handled: an idle server never pays for them, and the first
-	// initialize already sees every tool.
-	var once sync.Once
+	srv := &Server{Server: s, install: func() { installed.InstallAll(s) }}
+	// Tools are installed (their schemas inferred and resolved) when the first session
+	// starts (EnsureTools) or, at the latest, before the first request is handled: an idle
+	// server never pays for them, and the first initialize already sees every tool.
 	lazy := func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-			once.Do(func() { installed.InstallAll(s) })
+			srv.EnsureTools()
 			return next(ctx, method, req)
 		}
 	}
@@ -99,8 +99,20 @@ func New(o Options) *mcp.Server {
 		s.AddResource(identityResource, identityHandler(o.Identity))
 	}
 	addPrompts(s, installed)
-	return s
+	return srv
 }
+
+// Server is the MCP server with its tools installed on first use.
+type Server struct {
+	*mcp.Server
+	once    sync.Once
+	install func()
+}
+
+// EnsureTools installs the tools if that has not happened yet. Call it before a session
+// connects: tools added while a session exists make the SDK announce tools/list_changed to
+// it, which a client that has not opened its stream yet cannot receive.
+func (s *Server) EnsureTools() { s.once.Do(s.install) }
 
 // status produces the server's self-description, shared by health_check and the status
 // resource.
