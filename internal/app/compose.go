@@ -146,6 +146,7 @@ func (a *App) build(ctx context.Context) error {
 		a.auth, err = authserver.New(ctx, authserver.Config{
 			Issuer: cfg.BaseURL, Resource: cfg.MCPResource(), CallbackURL: cfg.RedirectURL(),
 			RegistrationsPerMinute: cfg.RegistrationsPerMinute, DefaultServices: a.offeredServices(filter),
+			DefaultScopes: a.offeredScopes(filter),
 			SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), MaxMCPBody: cfg.MaxRequestBytes,
 			Now: a.opts.Now, Logger: a.log, Store: kv, Upstream: a.provider, Accounts: accountsBridge{a}, Scopes: a.scopes,
 			NarrowScopes: a.narrowScopes(),

@@ -524,3 +524,20 @@ func TestReadOnlyRequestsReadScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginAsksLeastPrivilege: a login asks Google for the scopes the offered tools declare,
+// not for whole services: the core tier never asks for full Drive or full Gmail.
+func TestLoginAsksLeastPrivilege(t *testing.T) {
+	a, base := sandboxHTTP(t, func(c *config.Config) { c.ToolTier = "core" })
+	_ = a.Sandbox().SetAutoApprove("bob@sandbox.example")
+	callOK(t, oauthClient(t, base), "search_drive_files", map[string]any{"query": "notes"})
+	cred, err := a.Storage().Credentials.Get(context.Background(), "bob@sandbox.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cred.Scopes {
+		if s == "https://www.googleapis.com/auth/drive" || s == "https://mail.google.com/" || s == "https://www.googleapis.com/auth/calendar" {
+			t.Errorf("core tier asked for %s", s)
+		}
+	}
+}

@@ -84,6 +84,9 @@ type Config struct {
 	// DefaultServices are requested (as gwmcp service IDs, e.g. "drive") when a client
 	// sends no scope.
 	DefaultServices []string
+	// DefaultScopes, when set, are requested instead of DefaultServices' whole scope sets:
+	// least privilege, the scopes the offered tools declare (sign-in scopes are added).
+	DefaultScopes []string
 	// NarrowScopes, when set, rewrites every scope set the server requests or grants (a
 	// read-only server narrows write scopes to their read-only counterparts).
 	NarrowScopes func([]string) []string

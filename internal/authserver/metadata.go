@@ -27,6 +27,10 @@ func (s *Server) buildMetadata() error {
 	if err != nil {
 		return fmt.Errorf("authserver: default services: %w", err)
 	}
+	if len(s.cfg.DefaultScopes) > 0 {
+		signIn, _ := s.scopes.ForServices(nil)
+		defaults = append(signIn, s.cfg.DefaultScopes...)
+	}
 	if s.cfg.NarrowScopes != nil {
 		defaults = s.cfg.NarrowScopes(defaults)
 	}
