@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# gwmcp end to end with real clients (issue 8): oidc-provider as the upstream OpenID provider,
+# gwmcp-sandbox as the Workspace APIs, the official MCP TypeScript SDK as the client and
+# headless Chromium as the person's browser. Installs what it needs (npm ci; Debian's chromium
+# when missing), builds the Go binaries, and for each way the provider authenticates gwmcp
+# (client_secret_post, then client_secret_basic) starts the provider, the APIs and gwmcp on
+# free loopback ports, runs client.mjs and stops them. Exit status 0 only when every step of
+# every pass passed; the servers' logs are printed on failure.
+#
+# Environment: CHROMIUM (default /usr/bin/chromium), KEEP_LOGS=1 to print the servers' logs
+# even on success, E2E_AUTH_METHODS (default "post basic").
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
+started=$SECONDS
+
+say() { printf '[e2e/node %3ds] %s\n' "$((SECONDS - started))" "$*"; }
+die() { echo "e2e/node: $*" >&2; exit 1; }
+
+# --- what it needs ----------------------------------------------------------------------
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+command -v npm >/dev/null 2>&1 || { say "installing nodejs and npm (Debian)"; apt_install nodejs npm; }
+command -v curl >/dev/null 2>&1 || { say "installing curl (Debian)"; apt_install curl; }
+[ -x "$chromium_bin" ] || { say "installing chromium (Debian)"; apt_install chromium; }
+command -v go >/dev/null 2>&1 || die "go is required"
+
+cd "$here"
+# npm ci only when package.json or the lock changed since the last install here.
+stamp="node_modules/.gwmcp-e2e-installed"
+want="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x node_modules/.bin/node ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" >"$stamp"
+fi
+node22="$here/node_modules/.bin/node" # Node 22, from the npm package node@22
+"$node22" --version | grep -q '^v22\.' || die "node_modules/.bin/node is not Node 22"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/gwmcp-e2e-node-XXXXXX")"
+pids=()
+show_logs() {
+  local f
+  for f in "$work"/pass-*/{idp,sandbox,gwmcp}.log; do
+    [ -f "$f" ] && { echo "----- ${f#"$work"/} (last 60 lines)"; tail -n 60 "$f"; }
+  done
+}
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  local rc=$?
+  stop_all
+  if [ "$rc" != 0 ] || [ "${KEEP_LOGS:-}" = 1 ]; then show_logs; fi
+  rm -rf "$work"
+  say "done (exit $rc)"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "go build ./cmd/gwmcp ./cmd/gwmcp-sandbox"
+(cd "$repo" && CGO_ENABLED=0 go build -o "$work/bin/" ./cmd/gwmcp ./cmd/gwmcp-sandbox)
+
+free_port() { "$node22" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# first_line_value FILE PID NAME: the URL a server prints as "issuer=URL" on its first line.
+first_line_value() {
+  local v
+  for _ in $(seq 1 150); do
+    v="$(sed -n 's/^issuer=//p' "$1" 2>/dev/null | head -1)"
+    [ -n "$v" ] && { echo "$v"; return 0; }
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "$3 printed no issuer= line"
+}
+wait_http() { # URL PID NAME
+  for _ in $(seq 1 200); do
+    kill -0 "$2" 2>/dev/null || die "$3 exited before it was ready"
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$3 never answered at $1"
+}
+
+# pass METHOD: one full run with the provider authenticating gwmcp by client_secret_METHOD.
+pass() {
+  local method=$1 dir="$work/pass-$1"
+  mkdir -p "$dir/gw" "$dir/home"
+  local gw_port base client_id client_secret issuer apis
+  gw_port="$(free_port)"
+  base="http://127.0.0.1:$gw_port"
+  client_id="gwmcp-e2e-$method.apps.googleusercontent.com"
+  client_secret="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+
+  IDP_CLIENT_ID="$client_id" IDP_CLIENT_SECRET="$client_secret" IDP_REDIRECT_URI="$base/oauth2callback" \
+    IDP_LOGIN=bob@sandbox.example IDP_CLIENT_AUTH="$method" \
+    "$node22" "$here/idp.mjs" >"$dir/idp.out" 2>"$dir/idp.log" &
+  pids+=($!)
+  issuer="$(first_line_value "$dir/idp.out" $! "the provider")"
+  wait_http "$issuer/.well-known/openid-configuration" "${pids[-1]}" "the provider"
+
+  # The Workspace APIs: gwmcp-sandbox, accepting tokens the provider's userinfo endpoint vouches
+  # for. Its own OAuth client is unused (gwmcp logs in at the provider).
+  GWMCP_SANDBOX_CLIENT_SECRET="unused-$client_secret" "$work/bin/gwmcp-sandbox" --listen 127.0.0.1:0 \
+    --client-id unused.apps.googleusercontent.com --trust-userinfo "$issuer/v1/userinfo" --verbose \
+    >"$dir/sandbox.out" 2>"$dir/sandbox.log" &
+  pids+=($!)
+  apis="$(first_line_value "$dir/sandbox.out" $! "gwmcp-sandbox")"
+
+  say "[$method] gwmcp at $base, login at $issuer (client_secret_$method), APIs at $apis"
+  # Nothing of this machine's environment but PATH; a working directory without a .env.
+  (cd "$dir/gw" && exec env -i PATH="$PATH" HOME="$dir/home" \
+    CREDENTIALS_DIR="$dir/creds" BASE_URL="$base" \
+    GOOGLE_OAUTH_ISSUER="$issuer" GOOGLE_API_BASE_URL="$apis" \
+    GOOGLE_CLIENT_ID="$client_id" GOOGLE_CLIENT_SECRET="$client_secret" \
+    ENHANCED_LOGGING=true \
+    "$work/bin/gwmcp" serve --transport http --host 127.0.0.1 --port "$gw_port") >"$dir/gwmcp.out" 2>"$dir/gwmcp.log" &
+  pids+=($!)
+  wait_http "$base/ready" "${pids[-1]}" "gwmcp"
+
+  say "[$method] client.mjs (Node $("$node22" --version), MCP TypeScript SDK, Chromium)"
+  GWMCP_URL="$base" IDP_ISSUER="$issuer" IDP_CLIENT_ID="$client_id" CHROMIUM="$chromium_bin" \
+    OUT_DIR="$here/out" GWMCP_DRIVE="${GWMCP_DRIVE:-1}" \
+    "$node22" "$here/client.mjs" | sed -u "s/^/[$method] /"
+  # The upstream login really used this authentication method.
+  grep -q "\"msg\":\"grant.success\",\"grant_type\":\"authorization_code\",\"auth\":\"client_secret_$method\"" "$dir/idp.log" ||
+    die "[$method] gwmcp's code exchange at the provider did not use client_secret_$method"
+  stop_all
+}
+
+for method in ${E2E_AUTH_METHODS:-post basic}; do
+  case "$method" in post | basic) pass "$method" ;; *) die "E2E_AUTH_METHODS: $method is not post or basic" ;; esac
+done
