@@ -387,3 +387,31 @@ func TestMetrics(t *testing.T) {
 		t.Error("a client-chosen tool name became a label")
 	}
 }
+
+func TestLogsRedactSessionIDs(t *testing.T) {
+	var buf strings.Builder
+	sw := &syncWriter{w: &buf}
+	log := NewLogger(sw, LogOptions{JSON: true, Debug: true})
+	s := startHTTP(t, httpConfig(t), Options{Logger: log})
+	cs := connect(t, s.url+"/mcp")
+	id := cs.ID()
+	cs.Close()
+	time.Sleep(50 * time.Millisecond)
+	sw.mu.Lock()
+	logs := buf.String()
+	sw.mu.Unlock()
+	if id == "" || strings.Contains(logs, id) {
+		t.Errorf("a session id reached the logs")
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -32,7 +32,8 @@ func NewLogger(w io.Writer, o LogOptions) *slog.Logger {
 }
 
 // sensitiveKeys are attribute keys (or key suffixes) whose values are never logged.
-var sensitiveKeys = []string{"token", "secret", "password", "passwd", "authorization", "cookie", "code_verifier", "api_key", "apikey", "private_key", "credential"}
+// session_id is here because an MCP session id is a bearer of the session (the SDK logs it).
+var sensitiveKeys = []string{"token", "secret", "password", "passwd", "authorization", "cookie", "code_verifier", "api_key", "apikey", "private_key", "credential", "session_id", "sessionid"}
 
 func redactAttr(_ []string, a slog.Attr) slog.Attr {
 	k := strings.ToLower(a.Key)
