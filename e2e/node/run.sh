@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # gwmcp end to end with real clients (issue 8): oidc-provider as the upstream OpenID provider,
-# gwmcp-sandbox as the Workspace APIs, the official MCP TypeScript SDK as the client and
-# headless Chromium as the person's browser. Installs what it needs (npm ci; Debian's chromium
-# when missing), builds the Go binaries, and for each way the provider authenticates gwmcp
-# (client_secret_post, then client_secret_basic) starts the provider, the APIs and gwmcp on
-# free loopback ports, runs client.mjs and stops them. Exit status 0 only when every step of
-# every pass passed; the servers' logs are printed on failure.
+# gwmcp-sandbox as the Workspace APIs, headless Chromium as the person's browser, and as MCP
+# clients the official MCP TypeScript SDK, the MCP Inspector CLI and the official MCP
+# conformance suite. Installs what it needs (npm ci; Debian's chromium when missing), builds
+# the Go binaries, and runs these steps, each on its own provider, APIs and gwmcp started on
+# free loopback ports and stopped afterwards:
+#   client       client.mjs, once for each way the provider authenticates gwmcp
+#                (client_secret_post, then client_secret_basic)
+#   inspector    inspector.mjs: the Inspector CLI runs its own OAuth, tools/list, tools/call
+#   conformance  conformance.mjs: the suite's server scenarios against the product build with a
+#                bearer token (expected failures in conformance-expected-failures.yml), and its
+#                authorization-server scenarios against gwmcp's issuer
+#   fixtures     the suite's server scenarios against `go build -tags conformance`, which also
+#                serves the suite's fixtures (conformance-fixtures-expected-failures.yml)
+# Exit status 0 only when every step passed; the servers' logs are printed on failure.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), KEEP_LOGS=1 to print the servers' logs
-# even on success, E2E_AUTH_METHODS (default "post basic").
+# even on success, E2E_STEPS (default "client inspector conformance fixtures"; "hold" starts a
+# stack and waits, for trying a client by hand, E2E_HOLD_BUILD=conformance for the test build),
+# E2E_AUTH_METHODS (client step; default "post basic").
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -92,14 +102,17 @@ wait_http() { # URL PID NAME
   die "$3 never answered at $1"
 }
 
-# pass METHOD: one full run with the provider authenticating gwmcp by client_secret_METHOD.
-pass() {
-  local method=$1 dir="$work/pass-$1"
+# start_stack NAME METHOD GWMCP_BIN: starts the provider (authenticating gwmcp by
+# client_secret_METHOD), the APIs and gwmcp on free loopback ports, logs under $work/pass-NAME;
+# sets dir, base, issuer, client_id and apis. stop_all stops them.
+start_stack() {
+  local name=$1 method=$2 gwmcp_bin=$3
+  dir="$work/pass-$name"
   mkdir -p "$dir/gw" "$dir/home"
-  local gw_port base client_id client_secret issuer apis
+  local gw_port client_secret
   gw_port="$(free_port)"
   base="http://127.0.0.1:$gw_port"
-  client_id="gwmcp-e2e-$method.apps.googleusercontent.com"
+  client_id="gwmcp-e2e-$name.apps.googleusercontent.com"
   client_secret="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
 
   IDP_CLIENT_ID="$client_id" IDP_CLIENT_SECRET="$client_secret" IDP_REDIRECT_URI="$base/oauth2callback" \
@@ -117,17 +130,23 @@ pass() {
   pids+=($!)
   apis="$(first_line_value "$dir/sandbox.out" $! "gwmcp-sandbox")"
 
-  say "[$method] gwmcp at $base, login at $issuer (client_secret_$method), APIs at $apis"
+  say "[$name] gwmcp at $base, login at $issuer (client_secret_$method), APIs at $apis"
   # Nothing of this machine's environment but PATH; a working directory without a .env.
   (cd "$dir/gw" && exec env -i PATH="$PATH" HOME="$dir/home" \
     CREDENTIALS_DIR="$dir/creds" BASE_URL="$base" \
     GOOGLE_OAUTH_ISSUER="$issuer" GOOGLE_API_BASE_URL="$apis" \
     GOOGLE_CLIENT_ID="$client_id" GOOGLE_CLIENT_SECRET="$client_secret" \
     ENHANCED_LOGGING=true \
-    "$work/bin/gwmcp" serve --transport http --host 127.0.0.1 --port "$gw_port") >"$dir/gwmcp.out" 2>"$dir/gwmcp.log" &
+    "$gwmcp_bin" serve --transport http --host 127.0.0.1 --port "$gw_port") >"$dir/gwmcp.out" 2>"$dir/gwmcp.log" &
   pids+=($!)
   wait_http "$base/ready" "${pids[-1]}" "gwmcp"
+}
 
+# pass METHOD: one full run of client.mjs with the provider authenticating gwmcp by
+# client_secret_METHOD.
+pass() {
+  local method=$1
+  start_stack "$method" "$method" "$work/bin/gwmcp"
   say "[$method] client.mjs (Node $("$node22" --version), MCP TypeScript SDK, Chromium)"
   GWMCP_URL="$base" IDP_ISSUER="$issuer" IDP_CLIENT_ID="$client_id" CHROMIUM="$chromium_bin" \
     OUT_DIR="$here/out" GWMCP_DRIVE="${GWMCP_DRIVE:-1}" \
@@ -138,6 +157,70 @@ pass() {
   stop_all
 }
 
-for method in ${E2E_AUTH_METHODS:-post basic}; do
-  case "$method" in post | basic) pass "$method" ;; *) die "E2E_AUTH_METHODS: $method is not post or basic" ;; esac
+# inspector: client 2, the MCP Inspector CLI running its own OAuth (Chromium approves).
+inspector_step() {
+  start_stack inspector post "$work/bin/gwmcp"
+  say "[inspector] MCP Inspector CLI $(jq_version @modelcontextprotocol/inspector)"
+  GWMCP_URL="$base" CHROMIUM="$chromium_bin" WORK_DIR="$dir" \
+    "$node22" "$here/inspector.mjs" | sed -u "s/^/[inspector] /"
+  stop_all
+}
+
+# conformance: the official conformance suite's server scenarios against the product gwmcp
+# with a bearer token, and its authorization-server scenarios against gwmcp's issuer.
+conformance_step() {
+  start_stack conformance post "$work/bin/gwmcp"
+  say "[conformance] conformance suite $(jq_version @modelcontextprotocol/conformance): login for a bearer token"
+  GWMCP_URL="$base" CHROMIUM="$chromium_bin" "$node22" "$here/login.mjs" "$dir/token.json" | sed -u "s/^/[conformance] /"
+  say "[conformance] server scenarios (product build)"
+  GWMCP_URL="$base" TOKEN_FILE="$dir/token.json" RESULTS="$dir/results-server" \
+    "$node22" "$here/conformance.mjs" server "$here/conformance-expected-failures.yml" | sed -u "s/^/[conformance] /"
+  say "[conformance] authorization-server scenarios"
+  GWMCP_URL="$base" CHROMIUM="$chromium_bin" RESULTS="$dir/results-as" \
+    "$node22" "$here/conformance.mjs" authorization | sed -u "s/^/[conformance] /"
+  stop_all
+}
+
+# fixtures: the whole server suite against `go build -tags conformance` (gwmcp plus the
+# suite's fixture tools, resources and prompts).
+fixtures_step() {
+  say "go build -tags conformance ./cmd/gwmcp"
+  (cd "$repo" && CGO_ENABLED=0 go build -tags conformance -o "$work/bin/gwmcp-conformance" ./cmd/gwmcp)
+  start_stack fixtures post "$work/bin/gwmcp-conformance"
+  GWMCP_URL="$base" CHROMIUM="$chromium_bin" "$node22" "$here/login.mjs" "$dir/token.json" | sed -u "s/^/[fixtures] /"
+  say "[fixtures] server scenarios (conformance build)"
+  GWMCP_URL="$base" TOKEN_FILE="$dir/token.json" RESULTS="$dir/results-server" \
+    "$node22" "$here/conformance.mjs" server "$here/conformance-fixtures-expected-failures.yml" | sed -u "s/^/[fixtures] /"
+  stop_all
+}
+
+# hold: start a stack (the conformance build when E2E_HOLD_BUILD=conformance) and wait, for
+# trying clients by hand.
+hold_step() {
+  local bin="$work/bin/gwmcp"
+  if [ "${E2E_HOLD_BUILD:-}" = conformance ]; then
+    (cd "$repo" && CGO_ENABLED=0 go build -tags conformance -o "$work/bin/gwmcp-conformance" ./cmd/gwmcp)
+    bin="$work/bin/gwmcp-conformance"
+  fi
+  start_stack hold post "$bin"
+  say "[hold] holding; Ctrl-C stops (logs in $dir)"
+  echo "GWMCP_URL=$base IDP_ISSUER=$issuer" >"${E2E_HOLD_FILE:-/dev/null}"
+  while sleep 1; do :; done
+}
+
+jq_version() { "$node22" -p "require('$here/node_modules/$1/package.json').version"; }
+
+for step in ${E2E_STEPS:-client inspector conformance fixtures}; do
+  case "$step" in
+  client)
+    for method in ${E2E_AUTH_METHODS:-post basic}; do
+      case "$method" in post | basic) pass "$method" ;; *) die "E2E_AUTH_METHODS: $method is not post or basic" ;; esac
+    done
+    ;;
+  inspector) inspector_step ;;
+  conformance) conformance_step ;;
+  fixtures) fixtures_step ;;
+  hold) hold_step ;;
+  *) die "E2E_STEPS: $step is not one of client, inspector, conformance, fixtures, hold" ;;
+  esac
 done

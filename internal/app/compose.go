@@ -172,6 +172,7 @@ func (a *App) build(ctx context.Context) error {
 	a.mcp = mcpserver.New(mcpserver.Options{Version: a.opts.Version, Config: *cfg, Tools: a.registry, Logger: a.log,
 		Now: a.opts.Now, SessionID: a.newSessionID, Filter: filter, Identity: a.describeCaller,
 		Middleware: []mcp.Middleware{prefs.Middleware, a.metrics.Middleware}})
+	addConformanceFixtures(a.mcp.Server, a.log) // no-op unless built with -tags conformance
 	a.handler = a.routes()
 	return nil
 }
