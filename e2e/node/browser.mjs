@@ -54,6 +54,7 @@ async function approve(context, url, redirectPrefix, opts = {}) {
     await page.waitForLoadState('load', { timeout: 5000 }).catch(() => {});
     return { callback, heading };
   } finally {
-    await page.close().catch(() => {});
+    // page.close() has been seen to hang after a cross-origin redirect: wait at most 5 s.
+    await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

@@ -151,7 +151,9 @@ async function browse(url) {
   const u = await within;
   const finalURL = page.url();
   at('browser: close the page');
-  await page.close();
+  // page.close() has been seen to hang in headless Chromium after a cross-origin redirect;
+  // the page is done with, and the browser is killed at exit, so wait at most 5 s.
+  await Promise.race([page.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
   if (!u) throw new Error(`the browser never reached the callback (stopped at ${finalURL.split('?')[0]})`);
   return u;
 }

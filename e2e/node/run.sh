@@ -7,6 +7,10 @@
 # free loopback ports and stopped afterwards:
 #   client       client.mjs, once for each way the provider authenticates gwmcp
 #                (client_secret_post, then client_secret_basic)
+#   cimd         cimd.mjs against `go build -tags conformance`: the same SDK client, its client_id
+#                the https URL of a client ID metadata document it serves itself on 127.0.0.1
+#                (self-signed certificate made with openssl; the test build trusts it through
+#                GWMCP_TEST_CIMD_CA and may fetch from loopback), no registration
 #   inspector    inspector.mjs: the Inspector CLI runs its own OAuth, tools/list, tools/call
 #   conformance  conformance.mjs: the suite's server scenarios against the product build with a
 #                bearer token (expected failures in conformance-expected-failures.yml), and its
@@ -16,7 +20,7 @@
 # Exit status 0 only when every step passed; the servers' logs are printed on failure.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), KEEP_LOGS=1 to print the servers' logs
-# even on success, E2E_STEPS (default "client inspector conformance fixtures"; "hold" starts a
+# even on success, E2E_STEPS (default "client cimd inspector conformance fixtures"; "hold" starts a
 # stack and waits, for trying a client by hand, E2E_HOLD_BUILD=conformance for the test build),
 # E2E_AUTH_METHODS (client step; default "post basic").
 set -euo pipefail
@@ -40,6 +44,7 @@ command -v npm >/dev/null 2>&1 || { say "installing nodejs and npm (Debian)"; ap
 command -v curl >/dev/null 2>&1 || { say "installing curl (Debian)"; apt_install curl; }
 [ -x "$chromium_bin" ] || { say "installing chromium (Debian)"; apt_install chromium; }
 command -v go >/dev/null 2>&1 || die "go is required"
+[[ " ${E2E_STEPS:-cimd} " != *" cimd "* ]] || command -v openssl >/dev/null 2>&1 || { say "installing openssl (Debian)"; apt_install openssl; }
 
 cd "$here"
 # npm ci only when package.json or the lock changed since the last install here.
@@ -102,11 +107,13 @@ wait_http() { # URL PID NAME
   die "$3 never answered at $1"
 }
 
-# start_stack NAME METHOD GWMCP_BIN: starts the provider (authenticating gwmcp by
+# start_stack NAME METHOD GWMCP_BIN [VAR=VALUE...]: starts the provider (authenticating gwmcp by
 # client_secret_METHOD), the APIs and gwmcp on free loopback ports, logs under $work/pass-NAME;
-# sets dir, base, issuer, client_id and apis. stop_all stops them.
+# sets dir, base, issuer, client_id and apis. stop_all stops them. VAR=VALUE pairs go into
+# gwmcp's environment.
 start_stack() {
   local name=$1 method=$2 gwmcp_bin=$3
+  shift 3
   dir="$work/pass-$name"
   mkdir -p "$dir/gw" "$dir/home"
   local gw_port client_secret
@@ -136,7 +143,7 @@ start_stack() {
     CREDENTIALS_DIR="$dir/creds" BASE_URL="$base" \
     GOOGLE_OAUTH_ISSUER="$issuer" GOOGLE_API_BASE_URL="$apis" \
     GOOGLE_CLIENT_ID="$client_id" GOOGLE_CLIENT_SECRET="$client_secret" \
-    ENHANCED_LOGGING=true \
+    ENHANCED_LOGGING=true "$@" \
     "$gwmcp_bin" serve --transport http --host 127.0.0.1 --port "$gw_port") >"$dir/gwmcp.out" 2>"$dir/gwmcp.log" &
   pids+=($!)
   wait_http "$base/ready" "${pids[-1]}" "gwmcp"
@@ -181,11 +188,34 @@ conformance_step() {
   stop_all
 }
 
+# build_conformance: `go build -tags conformance ./cmd/gwmcp` into $work/bin, once.
+build_conformance() {
+  [ -x "$work/bin/gwmcp-conformance" ] && return 0
+  say "go build -tags conformance ./cmd/gwmcp"
+  (cd "$repo" && CGO_ENABLED=0 go build -tags conformance -o "$work/bin/gwmcp-conformance" ./cmd/gwmcp)
+}
+
+# cimd: client 1's second run, with a client ID metadata document instead of registration.
+# The document is served by cimd.mjs over https on 127.0.0.1 with a certificate made here; the
+# conformance build trusts it (GWMCP_TEST_CIMD_CA) and may fetch it from loopback.
+cimd_step() {
+  build_conformance
+  mkdir -p "$work/cimd-tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/cimd-tls/key.pem" -out "$work/cimd-tls/cert.pem" 2>/dev/null ||
+    die "[cimd] openssl could not make the test certificate"
+  start_stack cimd post "$work/bin/gwmcp-conformance" GWMCP_TEST_CIMD_CA="$work/cimd-tls/cert.pem"
+  say "[cimd] cimd.mjs (MCP TypeScript SDK with a client ID metadata document, Chromium)"
+  GWMCP_URL="$base" CHROMIUM="$chromium_bin" OUT_DIR="$here/out" \
+    CIMD_CERT="$work/cimd-tls/cert.pem" CIMD_KEY="$work/cimd-tls/key.pem" \
+    "$node22" "$here/cimd.mjs" | sed -u "s/^/[cimd] /"
+  stop_all
+}
+
 # fixtures: the whole server suite against `go build -tags conformance` (gwmcp plus the
 # suite's fixture tools, resources and prompts).
 fixtures_step() {
-  say "go build -tags conformance ./cmd/gwmcp"
-  (cd "$repo" && CGO_ENABLED=0 go build -tags conformance -o "$work/bin/gwmcp-conformance" ./cmd/gwmcp)
+  build_conformance
   start_stack fixtures post "$work/bin/gwmcp-conformance"
   GWMCP_URL="$base" CHROMIUM="$chromium_bin" "$node22" "$here/login.mjs" "$dir/token.json" | sed -u "s/^/[fixtures] /"
   say "[fixtures] server scenarios (conformance build)"
@@ -199,7 +229,7 @@ fixtures_step() {
 hold_step() {
   local bin="$work/bin/gwmcp"
   if [ "${E2E_HOLD_BUILD:-}" = conformance ]; then
-    (cd "$repo" && CGO_ENABLED=0 go build -tags conformance -o "$work/bin/gwmcp-conformance" ./cmd/gwmcp)
+    build_conformance
     bin="$work/bin/gwmcp-conformance"
   fi
   start_stack hold post "$bin"
@@ -210,17 +240,18 @@ hold_step() {
 
 jq_version() { "$node22" -p "require('$here/node_modules/$1/package.json').version"; }
 
-for step in ${E2E_STEPS:-client inspector conformance fixtures}; do
+for step in ${E2E_STEPS:-client cimd inspector conformance fixtures}; do
   case "$step" in
   client)
     for method in ${E2E_AUTH_METHODS:-post basic}; do
       case "$method" in post | basic) pass "$method" ;; *) die "E2E_AUTH_METHODS: $method is not post or basic" ;; esac
     done
     ;;
+  cimd) cimd_step ;;
   inspector) inspector_step ;;
   conformance) conformance_step ;;
   fixtures) fixtures_step ;;
   hold) hold_step ;;
-  *) die "E2E_STEPS: $step is not one of client, inspector, conformance, fixtures, hold" ;;
+  *) die "E2E_STEPS: $step is not one of client, cimd, inspector, conformance, fixtures, hold" ;;
   esac
 done

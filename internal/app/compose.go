@@ -150,6 +150,7 @@ func (a *App) build(ctx context.Context) error {
 			SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"), MaxMCPBody: cfg.MaxRequestBytes,
 			Now: a.opts.Now, Logger: a.log, Store: kv, Upstream: a.provider, Accounts: accountsBridge{a}, Scopes: a.scopes,
 			NarrowScopes: a.narrowScopes(),
+			CIMDClient:   conformanceCIMDClient(a.log), // nil (the SSRF-safe default) unless built with -tags conformance
 			RequiredScopes: func(method, tool string) []string {
 				if spec, ok := a.registry.Spec(tool); ok {
 					return spec.Scopes

@@ -21,15 +21,23 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
 	"regexp"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/gwmcp/gwmcp/internal/authserver/cimd"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -330,3 +338,61 @@ func (f *fixtures) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		return next(ctx, method, req)
 	}
 }
+
+// conformanceCIMDClient is the HTTP client for client ID metadata documents in the
+// conformance build. Only when GWMCP_TEST_CIMD_CA names a PEM file (e2e/node/run.sh writes
+// a self-signed certificate for 127.0.0.1 there) does it return a client: like
+// cimd.SafeClient (no proxy, no redirects, a timeout) but one that may also dial loopback
+// addresses and that trusts that certificate besides the system roots, so the end-to-end
+// suite can serve a metadata document from the test itself. Otherwise, and when the file is
+// unusable (logged), it returns nil: the SSRF-safe default.
+func conformanceCIMDClient(log *slog.Logger) *http.Client {
+	path := os.Getenv("GWMCP_TEST_CIMD_CA")
+	if path == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		log.Error("conformance build: GWMCP_TEST_CIMD_CA unreadable; metadata documents use the safe client", "error", err)
+		return nil
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		log.Error("conformance build: GWMCP_TEST_CIMD_CA holds no PEM certificate; metadata documents use the safe client")
+		return nil
+	}
+	timeout := cimd.DefaultTimeout
+	dialer := &net.Dialer{
+		Timeout: timeout,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return cimd.ErrForbiddenAddress
+			}
+			if ap.Addr().Unmap().IsLoopback() {
+				return nil
+			}
+			return cimd.CheckAddr(ap.Addr())
+		},
+	}
+	log.Warn("conformance build: client metadata documents may be fetched from loopback (GWMCP_TEST_CIMD_CA); never deploy this binary")
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           dialer.DialContext,
+			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+			TLSHandshakeTimeout:   timeout,
+			ResponseHeaderTimeout: timeout,
+		},
+		Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// conformanceBuild reports whether the conformance suite's fixtures are built in.
+const conformanceBuild = true

