@@ -67,6 +67,21 @@ type driveUpload struct {
 	hasMedia  bool
 }
 
+// readDriveWrite reads what files.create and files.update share: the fields mask, the upload
+// type (media by default on the /upload/ paths) and the request body.
+func readDriveWrite(r *http.Request) (driveMask, string, driveUpload, *APIError) {
+	mask, e := driveFields(r.URL.Query().Get("fields"), driveDefaultFileFields, driveFileSchema)
+	if e != nil {
+		return nil, "", driveUpload{}, e
+	}
+	uploadType := r.URL.Query().Get("uploadType")
+	if strings.HasPrefix(r.URL.Path, "/upload/") && uploadType == "" {
+		uploadType = "media"
+	}
+	u, e := readDriveUpload(r, uploadType)
+	return mask, uploadType, u, e
+}
+
 // readDriveUpload reads the body of a create or update by its uploadType.
 func readDriveUpload(r *http.Request, uploadType string) (driveUpload, *APIError) {
 	var u driveUpload
@@ -132,16 +147,7 @@ func (s *Sandbox) driveUploadEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) driveCreate(w http.ResponseWriter, r *http.Request, c driveCaller) {
-	mask, e := driveFields(r.URL.Query().Get("fields"), driveDefaultFileFields, driveFileSchema)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	uploadType := r.URL.Query().Get("uploadType")
-	if strings.HasPrefix(r.URL.Path, "/upload/") && uploadType == "" {
-		uploadType = "media"
-	}
-	u, e := readDriveUpload(r, uploadType)
+	mask, uploadType, u, e := readDriveWrite(r)
 	if e != nil {
 		e.Write(w)
 		return
@@ -467,16 +473,7 @@ func (d *driveState) finishSession(sess *driveUploadSession, r *http.Request) (m
 // driveUpdate serves files.update: PATCH /drive/v3/files/{fileId} (metadata) and
 // PATCH /upload/drive/v3/files/{fileId} (with media).
 func (s *Sandbox) driveUpdate(w http.ResponseWriter, r *http.Request, c driveCaller) {
-	mask, e := driveFields(r.URL.Query().Get("fields"), driveDefaultFileFields, driveFileSchema)
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	uploadType := r.URL.Query().Get("uploadType")
-	if strings.HasPrefix(r.URL.Path, "/upload/") && uploadType == "" {
-		uploadType = "media"
-	}
-	u, e := readDriveUpload(r, uploadType)
+	mask, uploadType, u, e := readDriveWrite(r)
 	if e != nil {
 		e.Write(w)
 		return
