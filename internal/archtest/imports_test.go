@@ -54,6 +54,7 @@ var allowed = map[string][]string{
 	"internal/metrics":        {},
 	"internal/googleauth":     {"internal/upstream", "internal/workspace", "internal/secret"},
 	"internal/archtest":       {},
+	"internal/benchmem":       {},
 	// The composition root may import everything below it.
 	"internal/app": {"internal/..."},
 }

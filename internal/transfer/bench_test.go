@@ -1,21 +1,16 @@
 package transfer_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/gwmcp/gwmcp/internal/benchmem"
 	"github.com/gwmcp/gwmcp/internal/identity"
 	"github.com/gwmcp/gwmcp/internal/store/memory"
 	"github.com/gwmcp/gwmcp/internal/transfer"
@@ -32,66 +27,6 @@ func (p *pattern) Read(b []byte) (int, error) {
 		p.n++
 	}
 	return len(b), nil
-}
-
-// memPeak measures a run's memory: the growth of the process's peak RSS (VmHWM, reset
-// through /proc/self/clear_refs) over its RSS at the start, and the peak of the Go heap in
-// use, sampled every millisecond.
-type memPeak struct {
-	rssStart int64
-	heapPeak uint64
-	stop     chan struct{}
-	done     sync.WaitGroup
-}
-
-func startMemPeak() *memPeak {
-	runtime.GC()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM to the current RSS
-	m := &memPeak{rssStart: procStatus("VmRSS"), stop: make(chan struct{})}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-	m.done.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64() + sample[1].Value.Uint64(); v > m.heapPeak {
-				m.heapPeak = v
-			}
-			select {
-			case <-m.stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return m
-}
-
-// report stops sampling and records peak-MB (RSS growth) and heap-peak-MB.
-func (m *memPeak) report(b *testing.B) {
-	close(m.stop)
-	m.done.Wait()
-	if hwm := procStatus("VmHWM"); hwm > 0 && m.rssStart > 0 {
-		b.ReportMetric(float64(hwm-m.rssStart)/(1<<20), "peak-MB")
-	}
-	b.ReportMetric(float64(m.heapPeak)/(1<<20), "heap-peak-MB")
-}
-
-// procStatus reads a "kB" line of /proc/self/status in bytes (0 when unavailable).
-func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n << 10
-		}
-	}
-	return 0
 }
 
 // BenchmarkTransfer200MB moves 200 MB up and down through signed URLs served by the real
@@ -126,7 +61,7 @@ func BenchmarkTransfer200MB(b *testing.B) {
 
 	b.Run("upload", func(b *testing.B) {
 		b.SetBytes(benchSize)
-		m := startMemPeak()
+		m := benchmem.Start()
 		for b.Loop() {
 			u, _, err := svc.UploadURL(ctx, p, "a@x", "sink", nil)
 			if err != nil {
@@ -144,11 +79,11 @@ func BenchmarkTransfer200MB(b *testing.B) {
 				b.Fatalf("upload: %d %s", resp.StatusCode, body)
 			}
 		}
-		m.report(b)
+		m.Report(b)
 	})
 	b.Run("download", func(b *testing.B) {
 		b.SetBytes(benchSize)
-		m := startMemPeak()
+		m := benchmem.Start()
 		for b.Loop() {
 			u, _, err := svc.DownloadURL(ctx, p, "a@x", "source", nil)
 			if err != nil {
@@ -164,6 +99,6 @@ func BenchmarkTransfer200MB(b *testing.B) {
 				b.Fatalf("download: %d bytes, %v, status %d", n, err, resp.StatusCode)
 			}
 		}
-		m.report(b)
+		m.Report(b)
 	})
 }

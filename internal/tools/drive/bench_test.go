@@ -1,7 +1,6 @@
 package drive_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,15 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gwmcp/gwmcp/internal/benchmem"
 	"github.com/gwmcp/gwmcp/internal/identity"
 	"github.com/gwmcp/gwmcp/internal/secret"
 	"github.com/gwmcp/gwmcp/internal/tools/drive"
@@ -124,7 +121,7 @@ func BenchmarkDriveTransfer200MB(b *testing.B) {
 
 	b.Run("upload", func(b *testing.B) {
 		b.SetBytes(benchSize)
-		m := startMemPeak()
+		m := benchmem.Start()
 		for b.Loop() {
 			var up drive.UploadResult
 			toolstest.OK(b, cs, "upload_to_drive", args("filename", "big.bin"), &up)
@@ -141,11 +138,11 @@ func BenchmarkDriveTransfer200MB(b *testing.B) {
 				b.Fatalf("upload: %d %s", resp.StatusCode, body)
 			}
 		}
-		m.report(b)
+		m.Report(b)
 	})
 	b.Run("download", func(b *testing.B) {
 		b.SetBytes(benchSize)
-		m := startMemPeak()
+		m := benchmem.Start()
 		for b.Loop() {
 			var down drive.DownloadResult
 			toolstest.OK(b, cs, "download_drive_file", args("file_id", "1benchFile"), &down)
@@ -159,64 +156,6 @@ func BenchmarkDriveTransfer200MB(b *testing.B) {
 				b.Fatalf("download: %d bytes, %v, status %d", n, err, resp.StatusCode)
 			}
 		}
-		m.report(b)
+		m.Report(b)
 	})
-}
-
-// memPeak measures a run's memory: the growth of the process's peak RSS (VmHWM, reset
-// through /proc/self/clear_refs) over its RSS at the start, and the peak Go heap, sampled
-// every millisecond.
-type memPeak struct {
-	rssStart int64
-	heapPeak uint64
-	stop     chan struct{}
-	done     sync.WaitGroup
-}
-
-func startMemPeak() *memPeak {
-	runtime.GC()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	m := &memPeak{rssStart: procStatus("VmRSS"), stop: make(chan struct{})}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-	m.done.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64() + sample[1].Value.Uint64(); v > m.heapPeak {
-				m.heapPeak = v
-			}
-			select {
-			case <-m.stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return m
-}
-
-func (m *memPeak) report(b *testing.B) {
-	close(m.stop)
-	m.done.Wait()
-	if hwm := procStatus("VmHWM"); hwm > 0 && m.rssStart > 0 {
-		b.ReportMetric(float64(hwm-m.rssStart)/(1<<20), "peak-MB")
-	}
-	b.ReportMetric(float64(m.heapPeak)/(1<<20), "heap-peak-MB")
-}
-
-func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n << 10
-		}
-	}
-	return 0
 }
