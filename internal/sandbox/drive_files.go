@@ -541,11 +541,7 @@ func (s *Sandbox) driveCopy(w http.ResponseWriter, r *http.Request, c driveCalle
 	d.mu.Lock()
 	body, e := d.copyFile(r.PathValue("fileId"), meta, c, r)
 	d.mu.Unlock()
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+	writeDriveJSON(w, e, mask, body)
 }
 
 // copyFile copies a file (not a folder) the caller can read. Callers hold d.mu.

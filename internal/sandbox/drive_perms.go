@@ -85,11 +85,7 @@ func (s *Sandbox) drivePermList(w http.ResponseWriter, r *http.Request, c driveC
 		}
 	}
 	d.mu.Unlock()
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+	writeDriveJSON(w, e, mask, body)
 }
 
 func (s *Sandbox) drivePermGet(w http.ResponseWriter, r *http.Request, c driveCaller) {
@@ -112,11 +108,7 @@ func (s *Sandbox) drivePermGet(w http.ResponseWriter, r *http.Request, c driveCa
 		}
 	}
 	d.mu.Unlock()
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+	writeDriveJSON(w, e, mask, body)
 }
 
 func (s *Sandbox) drivePermCreate(w http.ResponseWriter, r *http.Request, c driveCaller) {
@@ -147,11 +139,7 @@ func (s *Sandbox) drivePermCreate(w http.ResponseWriter, r *http.Request, c driv
 	d.mu.Lock()
 	body, e := d.createPerm(r.PathValue("fileId"), in, notify, transfer, c, r)
 	d.mu.Unlock()
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+	writeDriveJSON(w, e, mask, body)
 }
 
 // createPerm shares a file. Callers hold d.mu.
@@ -277,11 +265,7 @@ func (s *Sandbox) drivePermUpdate(w http.ResponseWriter, r *http.Request, c driv
 	d.mu.Lock()
 	body, e := d.updatePerm(r.PathValue("fileId"), r.PathValue("permissionId"), in, transfer, c, r)
 	d.mu.Unlock()
-	if e != nil {
-		e.Write(w)
-		return
-	}
-	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+	writeDriveJSON(w, e, mask, body)
 }
 
 // directPerm finds a permission set on f itself; an inherited one cannot be changed there.

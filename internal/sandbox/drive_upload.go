@@ -82,6 +82,27 @@ func readDriveWrite(r *http.Request) (driveMask, string, driveUpload, *APIError)
 	return mask, uploadType, u, e
 }
 
+// writeDriveWrite answers a files.create or files.update: the error, or the resumable
+// session's URI in Location, or the file through the fields mask.
+func writeDriveWrite(w http.ResponseWriter, e *APIError, loc string, mask driveMask, body map[string]any) {
+	if e == nil && loc != "" {
+		w.Header().Set("Location", loc)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeDriveJSON(w, e, mask, body)
+}
+
+// writeDriveJSON answers a Drive call: its error, or body through the fields mask.
+func writeDriveJSON(w http.ResponseWriter, e *APIError, mask driveMask, body map[string]any) {
+	if e != nil {
+		e.Write(w)
+		return
+	}
+	writeAPIJSON(w, http.StatusOK, mask.apply(body))
+}
+
 // readDriveUpload reads the body of a create or update by its uploadType.
 func readDriveUpload(r *http.Request, uploadType string) (driveUpload, *APIError) {
 	var u driveUpload
@@ -170,16 +191,7 @@ func (s *Sandbox) driveCreate(w http.ResponseWriter, r *http.Request, c driveCal
 		}
 	}
 	d.mu.Unlock()
-	switch {
-	case e != nil:
-		e.Write(w)
-	case loc != "":
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
-	default:
-		writeAPIJSON(w, http.StatusOK, mask.apply(body))
-	}
+	writeDriveWrite(w, e, loc, mask, body)
 }
 
 // issuerOf returns the sandbox's base URL for building absolute session URIs.
@@ -499,16 +511,7 @@ func (s *Sandbox) driveUpdate(w http.ResponseWriter, r *http.Request, c driveCal
 		body, e = d.update(r.PathValue("fileId"), u, c, r)
 	}
 	d.mu.Unlock()
-	switch {
-	case e != nil:
-		e.Write(w)
-	case loc != "":
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
-	default:
-		writeAPIJSON(w, http.StatusOK, mask.apply(body))
-	}
+	writeDriveWrite(w, e, loc, mask, body)
 }
 
 // update applies a files.update. Callers hold d.mu.

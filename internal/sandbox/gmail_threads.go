@@ -139,26 +139,19 @@ func (gm *gmailService) modifyThread(c *gmailCall) {
 }
 
 // trashThread serves users.threads.trash.
-func (gm *gmailService) trashThread(c *gmailCall) {
-	gm.mu.Lock()
-	defer gm.mu.Unlock()
-	mb := gm.box(c.email)
-	if msgs := c.thread(mb); msgs != nil {
-		for _, m := range msgs {
-			mb.trash(m)
-		}
-		c.ok(threadRefs(msgs))
-	}
-}
+func (gm *gmailService) trashThread(c *gmailCall) { gm.eachInThread(c, (*mailbox).trash) }
 
 // untrashThread serves users.threads.untrash.
-func (gm *gmailService) untrashThread(c *gmailCall) {
+func (gm *gmailService) untrashThread(c *gmailCall) { gm.eachInThread(c, (*mailbox).untrash) }
+
+// eachInThread applies do to every message of the call's thread and answers with the thread.
+func (gm *gmailService) eachInThread(c *gmailCall, do func(*mailbox, *gmMessage)) {
 	gm.mu.Lock()
 	defer gm.mu.Unlock()
 	mb := gm.box(c.email)
 	if msgs := c.thread(mb); msgs != nil {
 		for _, m := range msgs {
-			mb.untrash(m)
+			do(mb, m)
 		}
 		c.ok(threadRefs(msgs))
 	}
